@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Registers the `service` commands (filled in by its issue). */
+export function register(_program: Command): void {}
