@@ -40,6 +40,13 @@ export const ERROR_CATALOGUE = {
   ENVIRONMENT_BUILD_FAILED: { status: 500, exit: 9, summary: 'Installing the dependencies of an entry script failed.' },
   PYTHON_PACKAGES_MISSING: { status: 500, exit: 9, summary: 'Packages listed in the conda file are not importable and cannot be installed.' },
   BATCH_FAILED: { status: 500, exit: 9, summary: 'A batch run stopped: too many items failed or workers kept crashing.' },
+  COMPUTE_NOT_FOUND: { status: 404, exit: 3, summary: 'No attached compute (Kubernetes cluster) has that name.' },
+  COMPUTE_ALREADY_EXISTS: { status: 409, exit: 4, summary: 'A compute with that name is attached already; detach it first.' },
+  KUBECONFIG_INVALID: { status: 400, exit: 2, summary: 'A kubeconfig cannot be read or lacks the context asked for.' },
+  NAMESPACE_NOT_FOUND: { status: 404, exit: 3, summary: 'The Kubernetes namespace does not exist in the cluster.' },
+  CLUSTER_UNREACHABLE: { status: 503, exit: 8, summary: 'The Kubernetes API server could not be reached.' },
+  CLUSTER_FORBIDDEN: { status: 403, exit: 5, summary: 'The Kubernetes API server refused the request (credentials or RBAC).' },
+  CLUSTER_REQUEST_FAILED: { status: 502, exit: 9, summary: 'The Kubernetes API server rejected or failed a request.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
