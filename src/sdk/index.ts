@@ -1,0 +1,12 @@
+/**
+ * Berth SDK, the package entry point (`import { Workspace, Model } from 'berth'`).
+ * Keep this module light: it is what `berth model ...` loads on every call.
+ */
+
+export type { ErrorCode } from '../core/error-catalogue.js';
+export { BerthError } from '../core/errors.js';
+export type { ListModelsFilter, RegisterModelInput, TagChange } from '../registry/model-registry.js';
+export type { ModelFile, ModelVersion } from '../registry/model-version.js';
+export { Model } from './model.js';
+export { DEFAULT_WORKSPACE_DIR, Workspace } from './workspace.js';
+export type { WorkspaceClient } from './workspace-client.js';
