@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { BerthError } from '../../core/errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
@@ -6,14 +8,28 @@ import { MIGRATIONS, type Migration } from './migrations.js';
 /** How long a writer waits for another process's transaction before giving up (ms). */
 export const BUSY_TIMEOUT_MS = 30_000; // 30 s
 
-type DatabaseConstructor = new (file: string, options?: { timeout?: number }) => Database;
+type DatabaseConstructor = new (
+  file: string,
+  options?: { timeout?: number; nativeBinding?: string },
+) => Database;
 
-let constructorCache: DatabaseConstructor | undefined;
+let driverCache: { Driver: DatabaseConstructor; nativeBinding?: string } | undefined;
 
-/** better-sqlite3 is a native addon: load it on first use, not when the module graph is imported. */
-function loadDriver(): DatabaseConstructor {
-  constructorCache ??= createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
-  return constructorCache;
+/**
+ * better-sqlite3 is a native addon: load it on first use, not when the module graph is imported.
+ * Naming the addon file directly skips the `bindings` package's search (a few ms per CLI call).
+ */
+function loadDriver(): { Driver: DatabaseConstructor; nativeBinding?: string } {
+  if (!driverCache) {
+    const require = createRequire(import.meta.url);
+    const main = require.resolve('better-sqlite3');
+    const addon = join(dirname(main), '..', 'build', 'Release', 'better_sqlite3.node');
+    driverCache = {
+      Driver: require('better-sqlite3') as DatabaseConstructor,
+      nativeBinding: existsSync(addon) ? addon : undefined,
+    };
+  }
+  return driverCache;
 }
 
 /**
@@ -25,8 +41,8 @@ function loadDriver(): DatabaseConstructor {
 export function openSqliteDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Database {
   let db: Database | undefined;
   try {
-    const Driver = loadDriver();
-    db = new Driver(file, { timeout: BUSY_TIMEOUT_MS });
+    const { Driver, nativeBinding } = loadDriver();
+    db = new Driver(file, { timeout: BUSY_TIMEOUT_MS, ...(nativeBinding ? { nativeBinding } : {}) });
     // Switching a fresh file to WAL needs an exclusive moment; a racing process may get SQLITE_BUSY.
     retryWhileBusy(() => db!.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');

@@ -1,31 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { BerthError } from '../../core/errors.js';
 import type { MetadataStore } from '../metadata-store.js';
-import type {
-  ModelFileRecord,
-  ModelVersionFilter,
-  ModelVersionRecord,
-  NewModelVersion,
-} from '../model-version-record.js';
-
-interface VersionRow {
-  id: number;
-  name: string;
-  version: number;
-  sha256: string;
-  size: number;
-  file_count: number;
-  description: string | null;
-  created_at: string;
-}
-
-interface ChildRow {
-  version_id: number;
-}
-
-type FileRow = ChildRow & ModelFileRecord;
-type KeyValueRow = ChildRow & { key: string; value: string };
-type AliasRow = ChildRow & { alias: string };
+import type { ModelVersionFilter, ModelVersionRecord, NewModelVersion } from '../model-version-record.js';
 
 /** A WHERE clause over `model_versions v` with its parameters. */
 interface Where {
@@ -207,56 +183,40 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.load(where)[0];
   }
 
-  /** Versions matching `where`, with their children: one query per table, grouped here. */
+  /**
+   * Versions matching `where` with their children. SQLite assembles each record as JSON (one
+   * correlated, indexed subquery per child table) and one JSON.parse builds the objects: in a
+   * fresh CLI process this is markedly faster than building them from rows in JavaScript.
+   * Children come out sorted without ORDER BY (a per-row sort costs 2x): each subquery reads a
+   * WITHOUT ROWID primary key (version_id, key|path), or for aliases the index on version_id
+   * that carries (name, alias), so rows arrive in key order.
+   */
   private load(where: Where): ModelVersionRecord[] {
-    const rows = this.stmt(
-      `SELECT v.id, v.name, v.version, v.sha256, v.size, v.file_count, v.description, v.created_at
+    const docs = this.pluckStmt(
+      `SELECT json_object(
+         'name', v.name, 'version', v.version, 'sha256', v.sha256, 'size', v.size, 'fileCount', v.file_count,
+         'files', json((SELECT json_group_array(json_object('path', f.path, 'sha256', f.sha256, 'size', f.size))
+                        FROM model_files f WHERE f.version_id = v.id)),
+         'tags', json((SELECT json_group_object(t.key, t.value) FROM model_tags t WHERE t.version_id = v.id)),
+         'properties', json((SELECT json_group_object(p.key, p.value)
+                             FROM model_properties p WHERE p.version_id = v.id)),
+         'description', v.description,
+         'aliases', json((SELECT json_group_array(a.alias) FROM model_aliases a WHERE a.version_id = v.id)),
+         'createdAt', v.created_at)
        FROM model_versions v WHERE ${where.sql} ORDER BY v.name, v.version DESC`,
-    ).all(...where.params) as VersionRow[];
-    if (rows.length === 0) return [];
-    const byId = new Map<number, ModelVersionRecord>();
-    const records = rows.map((row) => {
-      const record: ModelVersionRecord = {
-        name: row.name,
-        version: row.version,
-        sha256: row.sha256,
-        size: row.size,
-        fileCount: row.file_count,
-        files: [],
-        tags: {},
-        properties: {},
-        description: row.description,
-        aliases: [],
-        createdAt: row.created_at,
-      };
-      byId.set(row.id, record);
-      return record;
-    });
-    const ids = `SELECT v.id FROM model_versions v WHERE ${where.sql}`;
-    for (const f of this.stmt(
-      `SELECT version_id, path, sha256, size FROM model_files WHERE version_id IN (${ids}) ORDER BY version_id, path`,
-    ).all(...where.params) as FileRow[]) {
-      byId.get(f.version_id)?.files.push({ path: f.path, sha256: f.sha256, size: f.size });
+    ).all(...where.params) as string[];
+    // JSON.parse keeps a key such as "__proto__" an ordinary own property.
+    return docs.length === 0 ? [] : (JSON.parse(`[${docs.join(',')}]`) as ModelVersionRecord[]);
+  }
+
+  /** A cached statement returning the first column of each row. */
+  private pluckStmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql).pluck(true);
+      this.statements.set(sql, s);
     }
-    for (const [table, field] of [
-      ['model_tags', 'tags'],
-      ['model_properties', 'properties'],
-    ] as const) {
-      for (const kv of this.stmt(
-        `SELECT version_id, key, value FROM ${table} WHERE version_id IN (${ids}) ORDER BY version_id, key`,
-      ).all(...where.params) as KeyValueRow[]) {
-        const record = byId.get(kv.version_id);
-        // defineProperty: a key such as "__proto__" stays an ordinary own property.
-        if (record)
-          Object.defineProperty(record[field], kv.key, { value: kv.value, enumerable: true, writable: true });
-      }
-    }
-    for (const a of this.stmt(
-      `SELECT version_id, alias FROM model_aliases WHERE version_id IN (${ids}) ORDER BY version_id, alias`,
-    ).all(...where.params) as AliasRow[]) {
-      byId.get(a.version_id)?.aliases.push(a.alias);
-    }
-    return records;
+    return s;
   }
 
   private stmt(sql: string): Statement {
