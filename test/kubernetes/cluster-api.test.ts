@@ -94,10 +94,10 @@ ktest(
     await target.apply(next);
     const after = api.get('deployments', 'ml', 'svc-onnx');
     const hash = (d: typeof before) =>
-      (d?.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata
+      (d!.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata
         .annotations['berth.dev/config-hash'];
     assert.notEqual(hash(after), hash(before));
-    assert.equal((after?.spec as { replicas: number }).replicas, 2);
+    assert.equal((after!.spec as { replicas: number }).replicas, 2);
     assert.ok(after!.metadata.generation! > before!.metadata.generation!);
     assert.deepEqual(
       api.calls().filter((c) => c.startsWith('DELETE')),
