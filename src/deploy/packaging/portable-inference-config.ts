@@ -10,7 +10,10 @@ export interface CodeLayout {
   sourceDirectory?: string;
   /** Single files copied to `code/` when there is no source directory (entry script, conda file). */
   files: { from: string; to: string }[];
-  /** The inference config with paths relative to `root` (`code/...`), ready for serve.json. */
+  /**
+   * The inference config for serve.json: `sourceDirectory` = `root`, `entryScript` and `condaFile`
+   * relative to it (how `parseInferenceConfig` reads them back).
+   */
   config: InferenceConfig;
 }
 
@@ -21,26 +24,25 @@ function inside(dir: string, file: string): string | undefined {
 
 /**
  * Maps a loaded inference config (absolute paths) onto the package layout: the source directory
- * becomes `<root>/code`, the entry script and conda file keep their place inside it. Without a
+ * becomes `root`, the entry script and conda file keep their place inside it. Without a
  * source directory only the entry script (and conda file) are copied. Machine-specific keys
  * (`pythonInterpreter`) are dropped: the package's environment decides (BERTH_PYTHON in the image).
- * @param root prefix of the paths in the result: `code` for a relocatable package, `/app/code` in a pod.
+ * @param root the code folder: `code` (relative to serve.json) in a package, `/app/code` in a pod.
  */
 export function planCodeLayout(config: InferenceConfig, root = CODE_DIR): CodeLayout {
   const { pythonInterpreter: _dropped, ...rest } = config;
   const out: InferenceConfig = { ...rest };
   const files: { from: string; to: string }[] = [];
-  const at = (p: string) => `${root}/${p}`;
   if (config.sourceDirectory) {
     out.sourceDirectory = root;
     for (const key of ['entryScript', 'condaFile'] as const) {
       const abs = config[key];
       if (!abs) continue;
       const rel = inside(config.sourceDirectory, abs);
-      if (rel) out[key] = at(rel);
+      if (rel) out[key] = rel;
       else {
         files.push({ from: abs, to: basename(abs) });
-        out[key] = at(basename(abs));
+        out[key] = basename(abs);
       }
     }
     return { sourceDirectory: config.sourceDirectory, files, config: out };
@@ -49,7 +51,7 @@ export function planCodeLayout(config: InferenceConfig, root = CODE_DIR): CodeLa
     const abs = config[key];
     if (!abs) continue;
     files.push({ from: abs, to: basename(abs) });
-    out[key] = at(basename(abs));
+    out[key] = basename(abs);
   }
   if (files.length > 0) out.sourceDirectory = root;
   return { files, config: out };
