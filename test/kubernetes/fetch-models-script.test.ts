@@ -30,7 +30,7 @@ async function managementApi(t: import('node:test').TestContext, files: Record<s
   const seen: { url: string; auth?: string }[] = [];
   const server = http.createServer((req, res) => {
     seen.push({ url: req.url ?? '', auth: req.headers.authorization });
-    const m = (req.url ?? '').match(/^\/api\/models\/mlp\/versions\/2\/files\/(.+)$/);
+    const m = (req.url ?? '').match(/^\/api\/models\/mlp:2\/files\/(.+)$/);
     const body = m ? files[decodeURIComponent(m[1])] : undefined;
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -104,8 +104,8 @@ test('when the init program fetches models from the management API then it check
   });
   assert.equal(r.code, 0, r.out);
   assert.deepEqual(api.seen.map((s) => s.url).sort(), [
-    '/api/models/mlp/versions/2/files/model.onnx',
-    '/api/models/mlp/versions/2/files/vocab/words.txt',
+    '/api/models/mlp:2/files/model.onnx',
+    '/api/models/mlp:2/files/vocab/words.txt',
   ]);
   assert.ok(api.seen.every((s) => s.auth === 'Bearer tok-1'));
   assert.deepEqual(readFileSync(join(dir, 'models/mlp/2/vocab/words.txt')), FILES['vocab/words.txt']);

@@ -1,8 +1,9 @@
 /**
- * Route of the management API that serves one file of a model version (the init container's source).
- * `{name}`, `{version}` and `{path}` are URL-encoded (`path` segment by segment).
+ * Route of the management API that serves one file of a model version (the init container's source):
+ * `GET /api/models/:ref/files/*` with ref = `name:version`. `{name}` and `{path}` are URL-encoded
+ * (`path` segment by segment).
  */
-export const MODEL_FILE_ROUTE = '/api/models/{name}/versions/{version}/files/{path}';
+export const MODEL_FILE_ROUTE = '/api/models/{name}:{version}/files/{path}';
 
 /** What the init container reads (`models.json` in the service's ConfigMap). */
 export interface ModelFetchPlan {
