@@ -1,0 +1,1 @@
+"""Parameter types: numpy, pandas and standard Python samples."""
