@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import type { ListModelsFilter, RegisterModelInput, TagChange } from '../registry/model-registry.js';
 import type { ModelFile, ModelVersion } from '../registry/model-version.js';
+import type { DeploymentConfig } from '../core/config/deployment-config.js';
+import type { InferenceConfig } from '../core/config/inference-config.js';
+import { type ModelLike, Webservice } from './webservice.js';
 import type { Workspace } from './workspace.js';
 
 /**
@@ -57,6 +60,26 @@ export class Model implements ModelVersion {
   /** @param ref NAME (latest), NAME:VERSION or NAME@ALIAS. @throws INVALID_MODEL_REF, MODEL_NOT_FOUND */
   static async get(workspace: Workspace, ref: string): Promise<Model> {
     return new Model(workspace, await workspace.client.getModel(ref));
+  }
+
+  /**
+   * Deploys `models` as the service `name` (the seed's `Model.deploy`); returns at once, state
+   * `Transitioning`: then `await service.waitForDeployment({ showOutput: true })`.
+   * @param models `Model`s or references (NAME, NAME:VERSION, NAME@ALIAS).
+   * @param inferenceConfig `new InferenceConfig({...})`, `InferenceConfig.load(file)` or a plain object
+   *   (paths relative to the current folder); absent = ONNX runtime, no code.
+   * @param deploymentConfig e.g. `LocalWebservice.deployConfiguration({ port: 8890 })`; absent = local defaults.
+   * @throws SERVICE_ALREADY_EXISTS (use `service.update`), MODEL_NOT_FOUND, INVALID_CONFIG, NOT_SUPPORTED,
+   *   ENTRY_SCRIPT_NOT_FOUND, PORT_IN_USE
+   */
+  static deploy(
+    workspace: Workspace,
+    name: string,
+    models: ModelLike[],
+    inferenceConfig?: InferenceConfig | Record<string, unknown>,
+    deploymentConfig?: Partial<DeploymentConfig>,
+  ): Promise<Webservice> {
+    return Webservice.deploy(workspace, name, models, inferenceConfig, deploymentConfig);
   }
 
   /**

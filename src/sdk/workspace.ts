@@ -1,5 +1,5 @@
-import { BerthError } from '../core/errors.js';
 import { EmbeddedWorkspaceClient } from './embedded/embedded-workspace-client.js';
+import { RemoteWorkspaceClient } from './remote/remote-workspace-client.js';
 import type { WorkspaceClient } from './workspace-client.js';
 
 /** The folder `Workspace.open()` uses when given none (relative to the current folder). */
@@ -35,18 +35,12 @@ export class Workspace {
   }
 
   /**
-   * Connects to the management API of a Berth server (`berth server start`).
-   * @throws NOT_SUPPORTED until the remote client is available.
+   * Connects to the management API of a Berth server (`berth server start`): `url` and `token`
+   * are in that workspace's `control-plane.json` (`berth server status` prints them).
+   * @throws INVALID_ARGUMENT for a URL that is not http(s); calls reject with UNAUTHORIZED for a wrong token.
    */
-  static connect(url: string, _token?: string): Workspace {
-    // The remote client (src/sdk/remote/) plugs in here: return new Workspace(new RemoteWorkspaceClient(url, token)).
-    throw new BerthError(
-      'NOT_SUPPORTED',
-      `Connecting to a remote workspace (${url}) is not available in this build.`,
-      {
-        hint: 'Use a local workspace: --workspace DIR (or Workspace.open(dir)).',
-      },
-    );
+  static connect(url: string, token?: string): Workspace {
+    return new Workspace(new RemoteWorkspaceClient(url, token));
   }
 
   /** The absolute workspace folder, or the server URL. */

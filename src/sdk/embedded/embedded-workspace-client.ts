@@ -5,7 +5,10 @@ import {
   type TagChange,
 } from '../../registry/model-registry.js';
 import type { ModelVersion } from '../../registry/model-version.js';
+import type { DeployServiceRequest, KeyName, UpdateServiceRequest } from '../../deploy/service-requests.js';
+import type { ServiceKeysView, ServiceView } from '../../deploy/service-view.js';
 import { openWorkspaceStores, type WorkspaceStores } from '../../store/open-store.js';
+import { LocalControlPlaneServices } from '../remote/local-control-plane-services.js';
 import type { WorkspaceClient } from '../workspace-client.js';
 
 /**
@@ -18,14 +21,17 @@ export class EmbeddedWorkspaceClient implements WorkspaceClient {
   readonly location: string;
   readonly stores: WorkspaceStores;
   readonly registry: ModelRegistry;
+  private readonly services: LocalControlPlaneServices;
 
   /** @throws STORE_ERROR when the folder or its database cannot be created or opened. */
   constructor(dir: string) {
     this.stores = openWorkspaceStores(dir);
     this.location = this.stores.dir;
     this.registry = new ModelRegistry(this.stores);
-    // The deploy layer installs its usage guard here (registry.setUsageGuard) so that deleting a
-    // model used by a service fails with MODEL_IN_USE.
+    // Services go through the workspace's control plane (started when needed); deleting a model
+    // used by a service fails with MODEL_IN_USE naming the services.
+    this.services = new LocalControlPlaneServices(this.stores);
+    this.registry.setUsageGuard((name, version) => this.services.store.servicesUsingModel(name, version));
   }
 
   async registerModel(input: RegisterModelInput): Promise<ModelVersion> {
@@ -54,6 +60,42 @@ export class EmbeddedWorkspaceClient implements WorkspaceClient {
 
   async setModelAlias(ref: string, alias: string): Promise<ModelVersion> {
     return this.registry.setAlias(ref, alias);
+  }
+
+  deployService(request: DeployServiceRequest): Promise<ServiceView> {
+    return this.services.deployService(request);
+  }
+
+  listServices(): Promise<ServiceView[]> {
+    return this.services.listServices();
+  }
+
+  getService(name: string): Promise<ServiceView> {
+    return this.services.getService(name);
+  }
+
+  updateService(name: string, request: UpdateServiceRequest): Promise<ServiceView> {
+    return this.services.updateService(name, request);
+  }
+
+  deleteService(name: string): Promise<void> {
+    return this.services.deleteService(name);
+  }
+
+  getServiceLogs(name: string, options?: { tail?: number }): Promise<string> {
+    return this.services.getServiceLogs(name, options);
+  }
+
+  followServiceLogs(name: string, options: { tail?: number; signal?: AbortSignal; onText(text: string): void }): Promise<void> {
+    return this.services.followServiceLogs(name, options);
+  }
+
+  getServiceKeys(name: string): Promise<ServiceKeysView> {
+    return this.services.getServiceKeys(name);
+  }
+
+  regenerateServiceKey(name: string, which: KeyName): Promise<{ keys: ServiceKeysView; service: ServiceView }> {
+    return this.services.regenerateServiceKey(name, which);
   }
 
   async close(): Promise<void> {

@@ -65,4 +65,30 @@ CREATE TABLE model_aliases (
 CREATE INDEX model_aliases_by_version ON model_aliases (version_id);
 `,
   },
+  {
+    version: 10,
+    name: 'services (deploy)',
+    sql: `
+-- Desired state (JSON) + generation, and the observed status (JSON) of each service.
+CREATE TABLE services (
+  name TEXT PRIMARY KEY,
+  compute_type TEXT NOT NULL,
+  desired_json TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  status_json TEXT NOT NULL,
+  deleting INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+-- Model versions each service desires or still serves: the registry's usage guard reads it.
+CREATE TABLE service_models (
+  service_name TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version INTEGER NOT NULL,
+  PRIMARY KEY (service_name, model_name, model_version)
+) WITHOUT ROWID;
+CREATE INDEX service_models_by_model ON service_models (model_name, model_version);
+`,
+  },
 ];

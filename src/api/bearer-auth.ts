@@ -1,0 +1,32 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { BerthError } from '../core/errors.js';
+
+/** Routes anyone may call: the health probe and the API description. */
+const PUBLIC_ROUTES = new Set(['/api/health', '/api/openapi.json']);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Requires `Authorization: Bearer <token>` on every route but the public ones; else 401 UNAUTHORIZED. */
+export function installBearerAuth(app: FastifyInstance, token: string): void {
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0];
+    if (PUBLIC_ROUTES.has(path)) return;
+    const header = request.headers.authorization ?? '';
+    const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    if (!given) {
+      throw new BerthError('UNAUTHORIZED', 'The management API needs "Authorization: Bearer <token>".', {
+        hint: 'The token is in <workspace>/control-plane.json; pass it with --token or BERTH_TOKEN.',
+      });
+    }
+    if (!sameSecret(given, token)) {
+      throw new BerthError('UNAUTHORIZED', 'The token is wrong.', {
+        hint: 'Use the token of <workspace>/control-plane.json (--token or BERTH_TOKEN).',
+      });
+    }
+  });
+}

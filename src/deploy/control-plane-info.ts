@@ -1,0 +1,110 @@
+import {
+  chmodSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** `<workspace>/control-plane.json`: how to reach the workspace's control plane (mode 0600). */
+export interface ControlPlaneInfo {
+  /** Base URL of the management API, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  /** Pid of the running control plane; null once it stopped. */
+  pid: number | null;
+  /** Bearer token the API requires; kept across restarts. */
+  token: string;
+  host: string;
+  port: number;
+  startedAt: string;
+}
+
+export function controlPlaneInfoFile(workspaceDir: string): string {
+  return join(workspaceDir, 'control-plane.json');
+}
+
+export function controlPlaneLogFile(workspaceDir: string): string {
+  return join(workspaceDir, 'control-plane.log');
+}
+
+export function readControlPlaneInfo(workspaceDir: string): ControlPlaneInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(controlPlaneInfoFile(workspaceDir), 'utf8')) as ControlPlaneInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the file atomically (temp + rename), readable by its owner only (it holds the token). */
+export function writeControlPlaneInfo(workspaceDir: string, info: ControlPlaneInfo): void {
+  const file = controlPlaneInfoFile(workspaceDir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+export function isProcessAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when the API at `info.url` answers its health route as the recorded process. */
+export async function probeControlPlane(info: ControlPlaneInfo, timeoutMs = 2000): Promise<boolean> {
+  if (!isProcessAlive(info.pid)) return false;
+  try {
+    const res = await fetch(`${info.url}/api/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return false;
+    const body = (await res.json()) as { pid?: number };
+    return body.pid === info.pid;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes `<workspace>/control-plane.lock` for this process (one control plane per workspace).
+ * A lock whose pid is dead is taken over.
+ * @returns false when another live process holds it.
+ */
+export function acquireControlPlaneLock(workspaceDir: string): boolean {
+  const file = join(workspaceDir, 'control-plane.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(file, 'utf8'));
+      } catch {
+        continue;
+      }
+      if (holder === process.pid) return true;
+      if (isProcessAlive(holder)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+export function releaseControlPlaneLock(workspaceDir: string): void {
+  const file = join(workspaceDir, 'control-plane.lock');
+  try {
+    if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+  } catch {
+    // already gone
+  }
+}
