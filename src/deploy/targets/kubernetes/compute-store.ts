@@ -82,20 +82,20 @@ export class FileComputeStore {
     );
   }
 
+  /** @throws INVALID_NAME; COMPUTE_ALREADY_EXISTS when `name` is taken */
+  assertNameFree(name: string): void {
+    assertValidName(name, 'compute name');
+    if (this.find(name)) {
+      throw new BerthError('COMPUTE_ALREADY_EXISTS', `A compute named "${name}" is attached already.`, {
+        hint: `Detach it first: berth compute detach ${name}`,
+      });
+    }
+  }
+
   /** @throws INVALID_NAME; COMPUTE_ALREADY_EXISTS */
   add(compute: KubernetesCompute): KubernetesCompute {
-    assertValidName(compute.name, 'compute name');
-    const all = this.list();
-    if (all.some((c) => c.name === compute.name)) {
-      throw new BerthError(
-        'COMPUTE_ALREADY_EXISTS',
-        `A compute named "${compute.name}" is attached already.`,
-        {
-          hint: `Detach it first: berth compute detach ${compute.name}`,
-        },
-      );
-    }
-    this.write([...all, compute]);
+    this.assertNameFree(compute.name);
+    this.write([...this.list(), compute]);
     return compute;
   }
 
