@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 import { BerthError } from '../errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+// ajv costs ~80 ms to load: load it on the first validation, not when the SDK or CLI is imported.
+let ajv: AjvInstance | undefined;
+function getAjv(): AjvInstance {
+  if (!ajv) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+  }
+  return ajv;
+}
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function describe(err: ErrorObject): string {
@@ -23,7 +32,7 @@ function describe(err: ErrorObject): string {
  * @param what names the file or object for the message ("inferenceconfig.json").
  */
 export function validateConfig<T>(schema: object, value: unknown, what: string): T {
-  const validate = compiled.get(schema) ?? ajv.compile(schema);
+  const validate = compiled.get(schema) ?? getAjv().compile(schema);
   compiled.set(schema, validate);
   if (!validate(value)) {
     const problems = (validate.errors ?? []).map(describe);
