@@ -58,9 +58,13 @@ export function readJsonConfigFile(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw new BerthError('INVALID_CONFIG', `${what} at "${path}" is not valid JSON: ${(cause as Error).message}.`, {
-      hint: 'Fix the JSON syntax (a trailing comma or a missing quote is the usual cause).',
-      cause,
-    });
+    throw new BerthError(
+      'INVALID_CONFIG',
+      `${what} at "${path}" is not valid JSON: ${(cause as Error).message}.`,
+      {
+        hint: 'Fix the JSON syntax (a trailing comma or a missing quote is the usual cause).',
+        cause,
+      },
+    );
   }
 }
