@@ -159,7 +159,7 @@ export class KubernetesTarget {
   cluster(): Promise<KubernetesCluster> {
     return KubernetesCluster.open({
       kubeconfig: this.compute.kubeconfig,
-      context: this.compute.context,
+      context: this.compute.context || undefined,
       namespace: this.compute.namespace,
     });
   }
