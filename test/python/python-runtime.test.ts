@@ -300,3 +300,16 @@ test('when Model.get_model_path is asked by model name, version or file name the
   const { readlinkSync } = await import('node:fs');
   assert.equal(readlinkSync(join(modelDir, 'multi', '5')), multi);
 });
+
+test("when the inference config has a schema then it wins over the script's decorators, part by part", async (t) => {
+  const { modelDir } = trainSeedModel(tempDir(t));
+  const { runtime } = pythonRuntime(t, {
+    entryScript: join(SEED_DIR, 'score.py'),
+    models: [{ name: 'm', version: 1, path: modelDir }],
+    schema: { output: { prediction: [1.5] } },
+  });
+  await runtime.load();
+  const schema = runtime.schema() as unknown as JsonTree;
+  assert.deepEqual(schema.output, { prediction: [1.5] });
+  assert.equal(schema.input.properties.data.type, 'array');
+});

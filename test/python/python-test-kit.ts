@@ -69,6 +69,7 @@ export function pythonRuntime(
     initTimeoutMs?: number;
     interpreter?: string;
     envCacheDir?: string;
+    schema?: { input?: unknown; output?: unknown };
   },
 ): RuntimeUnderTest {
   const logs = captureLogger();
@@ -81,6 +82,7 @@ export function pythonRuntime(
       condaFile: options.condaFile,
       workersPerReplica: options.workers,
       pythonInterpreter: options.interpreter ?? SYSTEM_PYTHON,
+      schema: options.schema,
     },
     sourceDirectory,
   );

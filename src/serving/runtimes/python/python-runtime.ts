@@ -123,8 +123,13 @@ class PythonRuntime implements Runtime {
     return JSON.parse(result.toString('utf8'));
   }
 
+  /** The inference config's `schema` (samples or JSON Schemas) where given, else the script's inference_schema decorators'. */
   schema(): { input?: object; output?: object } | undefined {
-    return this.schemas;
+    const configured = this.opts.config.schema as { input?: object; output?: object } | undefined;
+    const input = configured?.input ?? this.schemas?.input;
+    const output = configured?.output ?? this.schemas?.output;
+    if (input === undefined && output === undefined) return undefined;
+    return { ...(input === undefined ? {} : { input }), ...(output === undefined ? {} : { output }) };
   }
 
   async close(): Promise<void> {
