@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import type { ListModelsFilter, RegisterModelInput, TagChange } from '../registry/model-registry.js';
-import type { ModelFile, ModelVersion } from '../registry/model-version.js';
 import type { DeploymentConfig } from '../core/config/deployment-config.js';
 import type { InferenceConfig } from '../core/config/inference-config.js';
+import type { ListModelsFilter, RegisterModelInput, TagChange } from '../registry/model-registry.js';
+import type { ModelFile, ModelVersion } from '../registry/model-version.js';
 import { type ModelLike, Webservice } from './webservice.js';
 import type { Workspace } from './workspace.js';
 

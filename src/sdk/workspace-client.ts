@@ -1,7 +1,7 @@
-import type { ListModelsFilter, RegisterModelInput, TagChange } from '../registry/model-registry.js';
-import type { ModelVersion } from '../registry/model-version.js';
 import type { DeployServiceRequest, KeyName, UpdateServiceRequest } from '../deploy/service-requests.js';
 import type { ServiceKeysView, ServiceView } from '../deploy/service-view.js';
+import type { ListModelsFilter, RegisterModelInput, TagChange } from '../registry/model-registry.js';
+import type { ModelVersion } from '../registry/model-version.js';
 
 /**
  * What the SDK needs from a workspace, implemented twice with the same behaviour:
@@ -67,13 +67,19 @@ export interface WorkspaceClient {
   getServiceLogs(name: string, options?: { tail?: number }): Promise<string>;
 
   /** Streams the log (the last `tail` lines first) to `onText` until `signal` aborts. @throws SERVICE_NOT_FOUND */
-  followServiceLogs(name: string, options: { tail?: number; signal?: AbortSignal; onText(text: string): void }): Promise<void>;
+  followServiceLogs(
+    name: string,
+    options: { tail?: number; signal?: AbortSignal; onText(text: string): void },
+  ): Promise<void>;
 
   /** @throws SERVICE_NOT_FOUND */
   getServiceKeys(name: string): Promise<ServiceKeysView>;
 
   /** Replaces one key (rolled out by a rolling update when auth is enabled). @throws SERVICE_NOT_FOUND */
-  regenerateServiceKey(name: string, which: KeyName): Promise<{ keys: ServiceKeysView; service: ServiceView }>;
+  regenerateServiceKey(
+    name: string,
+    which: KeyName,
+  ): Promise<{ keys: ServiceKeysView; service: ServiceView }>;
 
   /** Releases the connection or files; idempotent. */
   close(): Promise<void>;

@@ -1,3 +1,5 @@
+import type { DeployServiceRequest, KeyName, UpdateServiceRequest } from '../../deploy/service-requests.js';
+import type { ServiceKeysView, ServiceView } from '../../deploy/service-view.js';
 import {
   type ListModelsFilter,
   ModelRegistry,
@@ -5,8 +7,6 @@ import {
   type TagChange,
 } from '../../registry/model-registry.js';
 import type { ModelVersion } from '../../registry/model-version.js';
-import type { DeployServiceRequest, KeyName, UpdateServiceRequest } from '../../deploy/service-requests.js';
-import type { ServiceKeysView, ServiceView } from '../../deploy/service-view.js';
 import { openWorkspaceStores, type WorkspaceStores } from '../../store/open-store.js';
 import { LocalControlPlaneServices } from '../remote/local-control-plane-services.js';
 import type { WorkspaceClient } from '../workspace-client.js';
@@ -86,7 +86,10 @@ export class EmbeddedWorkspaceClient implements WorkspaceClient {
     return this.services.getServiceLogs(name, options);
   }
 
-  followServiceLogs(name: string, options: { tail?: number; signal?: AbortSignal; onText(text: string): void }): Promise<void> {
+  followServiceLogs(
+    name: string,
+    options: { tail?: number; signal?: AbortSignal; onText(text: string): void },
+  ): Promise<void> {
     return this.services.followServiceLogs(name, options);
   }
 
@@ -94,7 +97,10 @@ export class EmbeddedWorkspaceClient implements WorkspaceClient {
     return this.services.getServiceKeys(name);
   }
 
-  regenerateServiceKey(name: string, which: KeyName): Promise<{ keys: ServiceKeysView; service: ServiceView }> {
+  regenerateServiceKey(
+    name: string,
+    which: KeyName,
+  ): Promise<{ keys: ServiceKeysView; service: ServiceView }> {
     return this.services.regenerateServiceKey(name, which);
   }
 
