@@ -80,6 +80,14 @@ test('when init calls sys.exit then load fails with INIT_FAILED naming it', asyn
   assert.match(err.message, /sys\.exit\(4\)/);
 });
 
+test('when init hangs past initTimeoutMs then load fails with INIT_FAILED saying so and the worker is gone', async (t) => {
+  const { runtime } = pythonRuntime(t, { entryScript: join(SCRIPTS, 'init_hangs.py'), initTimeoutMs: 1500 });
+  const err = await thrown(() => runtime.load());
+  assert.equal(err.code, 'INIT_FAILED');
+  assert.equal(err.status, 500);
+  assert.match(err.message, /init\(\) did not finish within 1500 ms/);
+});
+
 test('when the script has a syntax error or no run() then load fails with ENTRY_SCRIPT_INVALID', async (t) => {
   for (const script of ['syntax_error.py', 'no_run.py']) {
     const { runtime } = pythonRuntime(t, { entryScript: join(SCRIPTS, script) });

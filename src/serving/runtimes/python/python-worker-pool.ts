@@ -122,7 +122,15 @@ export class PythonWorkerPool {
         { worker: worker.id, initTimeoutMs: this.options.initTimeoutMs },
         'init() did not finish within initTimeoutMs; killing the Python worker',
       );
-      worker.kill();
+      worker.kill(
+        new BerthError(
+          'INIT_FAILED',
+          `init() did not finish within ${this.options.initTimeoutMs} ms; the worker was stopped.`,
+          {
+            hint: 'Raise initTimeoutMs (berth serve --init-timeout-ms, or the deployment config), or make init() faster.',
+          },
+        ),
+      );
     }, this.options.initTimeoutMs);
     worker.exited.then(() => {
       clearTimeout(initTimer);

@@ -208,9 +208,10 @@ export class PythonWorker {
     });
   }
 
-  /** Kills the process at once (SIGKILL). */
-  kill(): void {
+  /** Kills the process at once (SIGKILL); `reason` becomes the init error when init() had not finished. */
+  kill(reason?: BerthError): void {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (reason && this.state === 'starting') this.initFailure ??= reason;
     this.killedByBerth = true;
     this.child.kill('SIGKILL');
   }
