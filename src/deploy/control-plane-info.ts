@@ -8,6 +8,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 
 /** `<workspace>/control-plane.json`: how to reach the workspace's control plane (mode 0600). */
@@ -58,17 +59,30 @@ export function isProcessAlive(pid: number | null | undefined): boolean {
   }
 }
 
-/** True when the API at `info.url` answers its health route as the recorded process. */
-export async function probeControlPlane(info: ControlPlaneInfo, timeoutMs = 2000): Promise<boolean> {
-  if (!isProcessAlive(info.pid)) return false;
-  try {
-    const res = await fetch(`${info.url}/api/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return false;
-    const body = (await res.json()) as { pid?: number };
-    return body.pid === info.pid;
-  } catch {
-    return false;
-  }
+/** True when the API at `info.url` answers its health route as the recorded process (node:http: no undici to load). */
+export function probeControlPlane(info: ControlPlaneInfo, timeoutMs = 2000): Promise<boolean> {
+  if (!isProcessAlive(info.pid)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = httpGet(
+      `${info.url}/api/health`,
+      { timeout: timeoutMs, headers: { connection: 'close' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          try {
+            resolve(res.statusCode === 200 && (JSON.parse(text) as { pid?: number }).pid === info.pid);
+          } catch {
+            resolve(false);
+          }
+        });
+        res.on('error', () => resolve(false));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }
 
 /**

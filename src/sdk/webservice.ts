@@ -4,6 +4,7 @@ import { BerthError } from '../core/errors.js';
 import type { KeyName } from '../deploy/service-requests.js';
 import type { ServiceView } from '../deploy/service-view.js';
 import type { ServiceCondition, ServiceState } from '../store/service-store.js';
+import { type HttpResponse, httpRequestOnce } from './remote/http-request.js';
 import type { Workspace } from './workspace.js';
 
 /** A model to deploy: a `Model` (or any ModelVersion), or a reference NAME | NAME:VERSION | NAME@ALIAS. */
@@ -235,9 +236,9 @@ export class Webservice {
   async run(input: unknown): Promise<unknown> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.authEnabled) headers.authorization = `Bearer ${(await this.getKeys()).primaryKey}`;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(this.scoringUri, {
+      res = await httpRequestOnce(new URL(this.scoringUri), {
         method: 'POST',
         headers,
         body: typeof input === 'string' ? input : JSON.stringify(input),
@@ -259,7 +260,7 @@ export class Webservice {
     } catch {
       // a runtime may answer plain text
     }
-    if (!res.ok) throw BerthError.fromBody(body, res.status);
+    if (res.status < 200 || res.status >= 300) throw BerthError.fromBody(body, res.status);
     return body;
   }
 

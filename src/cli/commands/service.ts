@@ -54,14 +54,16 @@ export function serviceSummary(view: ServiceView): string {
 }
 
 /**
- * Waits for a deploy or update with progress lines (stdout, or stderr under --json so that stdout
- * stays one JSON document), then prints the service. Failures throw (exit 9).
+ * Waits for a deploy or update with progress lines on stdout (none under --json: stdout is then the
+ * service's JSON, stderr an error's JSON), then prints the service. Failures throw (exit 9).
  */
 export async function waitWithProgress(
   opts: GlobalOptions,
   run: (output: (line: string) => void) => Promise<Webservice>,
 ): Promise<void> {
-  const output = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const output = (line: string) => {
+    if (!opts.json) process.stdout.write(`${line}\n`);
+  };
   const service = await run(output);
   const view = service.toJSON();
   printResult(opts, view, () => serviceSummary(view));

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import { BerthError } from '../../core/errors.js';
+import { type HttpResponse, httpRequestOnce } from './http-request.js';
 
 /** Where a management API is and the token it wants. */
 export interface ApiEndpoint {
@@ -10,16 +12,16 @@ export interface ApiRequest {
   query?: Record<string, string | number | boolean | string[] | undefined>;
   /** Sent as JSON. */
   json?: unknown;
-  /** Sent as is (a stream needs `contentType`). */
-  body?: BodyInit;
+  /** Sent as is, with `contentType`. */
+  body?: Buffer | Readable;
   contentType?: string;
   signal?: AbortSignal;
 }
 
 /**
- * fetch-based access to a Berth management API: adds the Bearer token, turns `{"error": {...}}`
- * answers back into the same BerthError the server threw, and an unreachable server into
- * CONTROL_PLANE_UNAVAILABLE. `endpoint` is resolved on first use (the embedded client starts its
+ * Access to a Berth management API: adds the Bearer token, turns `{"error": {...}}` answers back
+ * into the same BerthError the server threw, and an unreachable server into
+ * CONTROL_PLANE_UNAVAILABLE. The endpoint is resolved on first use (the embedded client starts its
  * local control plane there).
  */
 export class ApiConnection {
@@ -38,8 +40,8 @@ export class ApiConnection {
     }
   }
 
-  /** Sends a request; resolves to the raw Response when it succeeded (2xx). */
-  async fetch(method: string, path: string, request: ApiRequest = {}): Promise<Response> {
+  /** Sends a request; resolves to the response when it succeeded (2xx), its body unread. */
+  async send(method: string, path: string, request: ApiRequest = {}): Promise<HttpResponse> {
     const { url, token } = await this.resolve();
     const target = new URL(path, url.endsWith('/') ? url : `${url}/`);
     for (const [key, value] of Object.entries(request.query ?? {})) {
@@ -48,22 +50,16 @@ export class ApiConnection {
     }
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
-    let body = request.body;
+    let body: Buffer | Readable | undefined = request.body;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json';
-      body = JSON.stringify(request.json);
+      body = Buffer.from(JSON.stringify(request.json));
     } else if (request.contentType) {
       headers['content-type'] = request.contentType;
     }
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(target, {
-        method,
-        headers,
-        body,
-        signal: request.signal,
-        ...(body && typeof body === 'object' && 'getReader' in body ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      res = await httpRequestOnce(target, { method, headers, body, signal: request.signal });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new BerthError(
@@ -75,26 +71,26 @@ export class ApiConnection {
         },
       );
     }
-    if (!res.ok) throw await errorFrom(res);
+    if (res.status < 200 || res.status >= 300) throw errorFrom(res.status, await res.text());
     return res;
   }
 
   /** Sends a request and parses the JSON answer. */
   async json<T>(method: string, path: string, request: ApiRequest = {}): Promise<T> {
-    const res = await this.fetch(method, path, request);
-    return (await res.json()) as T;
+    const res = await this.send(method, path, request);
+    return JSON.parse(await res.text()) as T;
   }
 }
 
-async function errorFrom(res: Response): Promise<BerthError> {
-  const text = await res.text();
+/** Rebuilds the server's BerthError from an error answer. */
+export function errorFrom(status: number, text: string): BerthError {
   let body: unknown = text;
   try {
     body = JSON.parse(text);
   } catch {
     // not JSON: keep the text for the message
   }
-  return BerthError.fromBody(body, res.status);
+  return BerthError.fromBody(body, status);
 }
 
 /** `/api/...` path segment for a name or reference (`iris:1`, `iris@prod`). */

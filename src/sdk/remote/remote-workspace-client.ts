@@ -74,13 +74,13 @@ export class RemoteWorkspaceClient implements WorkspaceClient {
         entries,
       ) as unknown as NodeJS.ReadableStream;
       upload = await this.api.json('POST', 'api/uploads', {
-        body: Readable.toWeb(Readable.from(stream)) as unknown as BodyInit,
+        body: Readable.from(stream),
         contentType: 'application/x-tar',
       });
     } else {
       upload = await this.api.json('POST', 'api/uploads', {
         query: { filename: basename(path) },
-        body: Readable.toWeb(createReadStream(path)) as unknown as BodyInit,
+        body: createReadStream(path),
         contentType: 'application/octet-stream',
       });
     }
@@ -115,11 +115,11 @@ export class RemoteWorkspaceClient implements WorkspaceClient {
     const staging = join(target, `.berth-download-${process.pid}-${Date.now().toString(36)}`);
     try {
       for (const file of model.files) {
-        const res = await this.api.fetch(
+        const res = await this.api.send(
           'GET',
           `api/models/${segment(model.id)}/files/${file.path.split('/').map(segment).join('/')}`,
         );
-        const data = Buffer.from(await res.arrayBuffer());
+        const data = await res.buffer();
         const sha = createHash('sha256').update(data).digest('hex');
         if (sha !== file.sha256) {
           throw new BerthError(

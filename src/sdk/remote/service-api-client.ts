@@ -2,6 +2,7 @@ import type { DeployServiceRequest, KeyName, UpdateServiceRequest } from '../../
 import type { ServiceKeysView, ServiceView } from '../../deploy/service-view.js';
 import type { WorkspaceClient } from '../workspace-client.js';
 import { type ApiConnection, segment } from './api-connection.js';
+import type { HttpResponse } from './http-request.js';
 
 type ServiceMethods = Pick<
   WorkspaceClient,
@@ -41,7 +42,7 @@ export class ServiceApiClient implements ServiceMethods {
   }
 
   async getServiceLogs(name: string, options: { tail?: number } = {}): Promise<string> {
-    const res = await this.api.fetch('GET', `api/services/${segment(name)}/logs`, {
+    const res = await this.api.send('GET', `api/services/${segment(name)}/logs`, {
       query: { tail: options.tail },
     });
     return res.text();
@@ -51,9 +52,9 @@ export class ServiceApiClient implements ServiceMethods {
     name: string,
     options: { tail?: number; signal?: AbortSignal; onText(text: string): void },
   ): Promise<void> {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.api.fetch('GET', `api/services/${segment(name)}/logs`, {
+      res = await this.api.send('GET', `api/services/${segment(name)}/logs`, {
         query: { tail: options.tail, follow: true },
         signal: options.signal,
       });
@@ -63,9 +64,7 @@ export class ServiceApiClient implements ServiceMethods {
     }
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        options.onText(decoder.decode(chunk, { stream: true }));
-      }
+      for await (const chunk of res.stream) options.onText(decoder.decode(chunk as Buffer, { stream: true }));
     } catch (err) {
       if ((err as Error).name !== 'AbortError') throw err;
     }
