@@ -237,12 +237,17 @@ export class ModelRegistry {
     const building = this.stores.temp.path(`${record.name}-${record.version}`);
     try {
       await this.exportFiles(record, building, true);
-      await mkdir(dirname(target), { recursive: true });
-      try {
-        await rename(building, target);
-      } catch (err) {
-        // Another process materialized it first: theirs is as good as ours.
-        if (!existsSync(target)) throw storeError(target, err);
+      for (let attempt = 1; ; attempt++) {
+        await mkdir(dirname(target), { recursive: true });
+        try {
+          await rename(building, target);
+          break;
+        } catch (err) {
+          // Another process materialized it first: theirs is as good as ours.
+          if (existsSync(target)) break;
+          // A concurrent delete of the name's last other version removed models/NAME: recreate it.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw storeError(target, err);
+        }
       }
     } finally {
       await rm(building, { recursive: true, force: true });
