@@ -23,6 +23,8 @@ export async function main(argv: string[]): Promise<void> {
   const commands = await Promise.all([
     import('./commands/model.js'),
     import('./commands/service.js'),
+    import('./commands/compute.js'),
+    import('./commands/package.js'),
     import('./commands/serve.js'),
     import('./commands/server.js'),
     import('./commands/batch.js'),
