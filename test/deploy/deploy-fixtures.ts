@@ -23,7 +23,7 @@ export function writeFixturePackage(dir: string): string {
     join(pkg, 'package.json'),
     JSON.stringify({ name: 'berth-env-fixture-pkg', version: '1.0.0', type: 'module', main: 'index.js' }),
   );
-  writeFileSync(join(pkg, 'index.js'), 'export function greet(name) { return `hello ${name}`; }\n');
+  writeFileSync(join(pkg, 'index.js'), "export function greet(name) { return 'hello ' + name; }\n");
   return pkg;
 }
 
