@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { tempDir } from '../helpers/temp-dir.js';
+import {
+  ENTRY_SCRIPTS,
+  loadLoop,
+  nodeService,
+  postFresh,
+  postJson,
+  readState,
+  startServe,
+  waitFor,
+} from './supervisor-harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks the service until `n` distinct worker pids answered. */
+async function workerPids(url: string, n: number): Promise<number[]> {
+  const pids = new Set<number>();
+  await waitFor(async () => {
+    const r = await postFresh(`${url}/score`, {});
+    pids.add(r.body.pid as number);
+    return pids.size >= n;
+  }, `${n} workers to answer`);
+  return [...pids];
+}
+
+function metric(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+describe('berth serve supervisor', { concurrency: 1 }, () => {
+  test('when a worker of two is SIGKILLed under load then the other keeps serving and it is replaced', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const s = await startServe(t, [
+      '--model-dir',
+      modelDir,
+      '--ic',
+      ic,
+      '--port',
+      '0',
+      '--replicas',
+      '2',
+      '--state-file',
+      stateFile,
+    ]);
+    const [victim] = await workerPids(s.url, 2);
+
+    const load = loadLoop(`${s.url}/score`, { x: 1 }, 4);
+    await sleep(300);
+    const killedAt = Date.now();
+    process.kill(victim, 'SIGKILL');
+    await waitFor(
+      () => readState(stateFile)?.restarts === 1 && readState(stateFile)?.replicas.ready === 2,
+      'a replacement',
+    );
+    await sleep(300);
+    const results = await load.stop();
+
+    const failed = results.filter((r) => !r.ok);
+    // Only requests on the killed worker's own connections may fail (at most one per connection).
+    assert.ok(failed.length <= 4, `failed: ${JSON.stringify(failed)}`);
+    const after = results.filter((r) => r.ok && r.at > killedAt);
+    assert.ok(after.length > 10, `requests succeeded after the kill: ${after.length}`);
+    assert.ok(after.every((r) => r.body?.pid !== victim));
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    assert.equal(metric(metrics, 'berth_replica_restarts'), 1);
+    assert.equal(metric(metrics, 'berth_replicas_ready'), 2);
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when run() loops forever then the request gets 504, the worker is replaced and the next request succeeds', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const logFile = join(dir, 'service.log');
+    const s = await startServe(t, [
+      '--model-dir',
+      modelDir,
+      '--ic',
+      ic,
+      '--port',
+      '0',
+      '--scoring-timeout-ms',
+      '1000',
+      '--state-file',
+      stateFile,
+      '--log-file',
+      logFile,
+    ]);
+    const [before] = await workerPids(s.url, 1);
+
+    const stuck = await postJson(`${s.url}/score`, { spin: true });
+    assert.equal(stuck.status, 504);
+    assert.equal((stuck.body.error as { code: string }).code, 'SCORING_TIMEOUT');
+
+    // No waiting: with one replica the port stays open and the request waits for the replacement.
+    const next = await postJson(`${s.url}/score`, { x: 2 });
+    assert.equal(next.status, 200);
+    assert.notEqual(next.body.pid, before);
+    assert.equal(readState(stateFile)?.restarts, 1);
+    assert.match(readFileSync(logFile, 'utf8'), /blocked for \d+ ms, longer than scoringTimeoutMs/);
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when a worker exits in run() then the client gets an error and later requests succeed', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const s = await startServe(t, [
+      '--model-dir',
+      modelDir,
+      '--ic',
+      ic,
+      '--port',
+      '0',
+      '--state-file',
+      stateFile,
+    ]);
+    await assert.rejects(postJson(`${s.url}/score`, { exit: 3 }));
+    const next = await postJson(`${s.url}/score`, { x: 3 });
+    assert.equal(next.status, 200);
+    await waitFor(() => readState(stateFile)?.restarts === 1, 'restarts = 1');
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when init throws then the service is not ready, gives up after 3 tries and exits 9 with the stack logged', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'throws-in-init.js');
+    const stateFile = join(dir, 'state.json');
+    const logFile = join(dir, 'service.log');
+    const s = await startServe(
+      t,
+      ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--state-file', stateFile, '--log-file', logFile],
+      { waitListening: false },
+    );
+    const port = await waitFor(() => readState(stateFile)?.port, 'the state file');
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+    if (ready) {
+      assert.equal(ready.status, 503);
+      assert.equal(((await ready.json()) as { error: { code: string } }).error.code, 'NOT_READY');
+    }
+    const { code } = await s.exited;
+    assert.equal(code, 9);
+    assert.match(s.stderr(), /Code: {2}INIT_FAILED/);
+    assert.match(s.stderr(), /cannot open the model file/);
+    assert.doesNotMatch(s.stdout(), /Listening on/);
+    const state = readState(stateFile)!;
+    assert.equal(state.failed, true);
+    assert.equal(state.ready, false);
+    assert.match(state.error ?? '', /3 times.*cannot open the model file/);
+    const log = readFileSync(logFile, 'utf8');
+    assert.equal(log.match(/"msg":"init failed: /g)?.length, 3);
+    assert.match(log, /throws-in-init\.js:\d+/, 'the stack names the entry script');
+  });
+
+  test('when the entry script is missing then it gives up at once with ENTRY_SCRIPT_NOT_FOUND', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir } = nodeService(dir, 'sv-control.js');
+    const ic = join(dir, 'ic.json');
+    writeFileSync(ic, JSON.stringify({ entryScript: 'nowhere.js' }));
+    const s = await startServe(t, ['--model-dir', modelDir, '--ic', ic, '--port', '0'], {
+      waitListening: false,
+    });
+    const { code } = await s.exited;
+    assert.equal(code, 2);
+    assert.match(s.stderr(), /Code: {2}ENTRY_SCRIPT_NOT_FOUND/);
+    assert.doesNotMatch(s.stderr(), /3 times/);
+  });
+
+  test('when SIGTERM arrives during requests then they complete and the server exits 0', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const s = await startServe(t, ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--replicas', '2']);
+    const inFlight = Array.from({ length: 4 }, (_, i) => postJson(`${s.url}/score`, { sleepMs: 800, i }));
+    await sleep(250);
+    s.child.kill('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
+    const { code } = await s.exited;
+    assert.equal(code, 0);
+    await assert.rejects(fetch(`${s.url}/health/live`));
+  });
+
+  test('when init is slow then /health/ready is 503 and liveness 200 until every replica finished init', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-slow-init.js');
+    const stateFile = join(dir, 'state.json');
+    const s = await startServe(
+      t,
+      ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--replicas', '2', '--state-file', stateFile],
+      {
+        waitListening: false,
+        env: { SV_INIT_DELAY_MS: '2500' },
+      },
+    );
+    const port = await waitFor(() => readState(stateFile)?.port, 'the state file');
+    const base = `http://127.0.0.1:${port}`;
+    const notReady = await fetch(`${base}/health/ready`);
+    assert.equal(notReady.status, 503);
+    assert.equal(notReady.headers.get('retry-after'), '1');
+    assert.equal((await fetch(`${base}/health/live`)).status, 200);
+    const score = await postJson(`${base}/score`, {});
+    assert.equal(score.status, 503);
+    assert.equal((score.body.error as { code: string }).code, 'NOT_READY');
+    assert.equal(readState(stateFile)?.ready, false);
+
+    await waitFor(() => /Listening on/.test(s.stdout()), 'Listening on');
+    assert.equal(readState(stateFile)?.ready, true);
+    assert.deepEqual(readState(stateFile)?.replicas, { desired: 2, ready: 2 });
+    assert.equal((await fetch(`${base}/health/ready`)).status, 200);
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when two replicas serve then /metrics counts the requests of both', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const s = await startServe(t, ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--replicas', '2']);
+    await workerPids(s.url, 2);
+    const before =
+      metric(
+        await (await fetch(`${s.url}/metrics`)).text(),
+        'berth_requests_total\\{route="/score",status="200"[^}]*\\}',
+      ) ?? 0;
+    for (let i = 0; i < 10; i++) assert.equal((await postJson(`${s.url}/score`, { i })).status, 200);
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    assert.equal(metric(text, 'berth_requests_total\\{route="/score",status="200"[^}]*\\}'), before + 10);
+    assert.equal(metric(text, 'berth_replicas_desired'), 2);
+    assert.equal((await s.stop()).code, 0);
+  });
+});
+
+describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
+  function writeSpec(dir: string, script: string, extra: Record<string, unknown> = {}) {
+    const modelDir = join(dir, 'm');
+    const spec = {
+      name: 'svc',
+      models: [{ name: 'm', version: 1, path: modelDir }],
+      inferenceConfig: { runtime: 'node', entryScript: join(ENTRY_SCRIPTS, script) },
+      host: '127.0.0.1',
+      port: 0,
+      replicas: 2,
+      limits: { scoringTimeoutMs: 5000 },
+      ...extra,
+    };
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+    return join(dir, 'spec.json');
+  }
+
+  test('when the spec changes and SIGHUP arrives then the new model answers with no failed request', async (t) => {
+    const dir = tempDir(t);
+    nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const spec = writeSpec(dir, 'sv-control.js');
+    const s = await startServe(t, ['--spec', spec, '--state-file', stateFile]);
+    assert.equal((await postJson(`${s.url}/score`, {})).body.version, 'a');
+
+    const load = loadLoop(`${s.url}/score`, { x: 1 }, 4);
+    await sleep(300);
+    writeSpec(dir, 'sv-version-b.js');
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.generation === 2, 'generation 2');
+    await waitFor(() => load.results.at(-1)?.body?.version === 'b', 'answers of the new generation');
+    await sleep(300);
+    const results = await load.stop();
+
+    const failed = results.filter((r) => !r.ok);
+    assert.deepEqual(failed, [], 'no request failed during the swap');
+    assert.ok(results.some((r) => r.body?.version === 'a') && results.some((r) => r.body?.version === 'b'));
+    const state = readState(stateFile)!;
+    assert.equal(state.ready, true);
+    assert.equal(state.error, undefined);
+    assert.deepEqual(state.replicas, { desired: 2, ready: 2 });
+    assert.equal((await postJson(`${s.url}/score`, {})).body.version, 'b');
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when the new spec fails init then the old generation keeps serving and the state file has the error', async (t) => {
+    const dir = tempDir(t);
+    nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const spec = writeSpec(dir, 'sv-control.js');
+    const s = await startServe(t, ['--spec', spec, '--state-file', stateFile]);
+
+    writeSpec(dir, 'throws-in-init.js');
+    s.child.kill('SIGHUP');
+    const state = await waitFor(() => {
+      const st = readState(stateFile);
+      return st?.error ? st : undefined;
+    }, 'the reload error');
+    assert.match(
+      state.error!,
+      /Reload to generation 2 failed; generation 1 keeps serving.*cannot open the model file/,
+    );
+    assert.equal(state.generation, 1);
+    assert.equal(state.ready, true);
+    assert.equal(state.failed, undefined);
+    for (let i = 0; i < 4; i++) {
+      const r = await postJson(`${s.url}/score`, {});
+      assert.equal(r.status, 200);
+      assert.equal(r.body.version, 'a');
+    }
+
+    // A later good reload clears the error.
+    writeSpec(dir, 'sv-version-b.js');
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.generation === 2, 'generation 2');
+    assert.equal(readState(stateFile)?.error, undefined);
+    assert.equal((await postJson(`${s.url}/score`, {})).body.version, 'b');
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when the spec asks for more replicas then SIGHUP scales the service', async (t) => {
+    const dir = tempDir(t);
+    nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const spec = writeSpec(dir, 'sv-control.js', { replicas: 1 });
+    const s = await startServe(t, ['--spec', spec, '--state-file', stateFile], { direct: true });
+    writeSpec(dir, 'sv-control.js', { replicas: 3 });
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.replicas.ready === 3, '3 ready replicas');
+    assert.equal((await workerPids(s.url, 3)).length, 3);
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when autoscale is on and one replica is busy then a second one is added', async (t) => {
+    const dir = tempDir(t);
+    nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const spec = writeSpec(dir, 'sv-control.js', {
+      replicas: 1,
+      autoscale: { minReplicas: 1, maxReplicas: 2, targetUtilization: 50, refreshPeriodInSeconds: 1 },
+    });
+    const s = await startServe(t, ['--spec', spec, '--state-file', stateFile]);
+    const load = loadLoop(`${s.url}/score`, { busyMs: 20 }, 2);
+    await waitFor(() => readState(stateFile)?.replicas.desired === 2, 'desired = 2', 15_000);
+    await load.stop();
+    assert.equal((await s.stop()).code, 0);
+  });
+});
