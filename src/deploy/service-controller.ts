@@ -56,7 +56,12 @@ export async function reconcileService(
   switch (action.kind) {
     case 'remove':
       appendServiceEvent(deps.target.paths(name).logFile, 'info', `Deleting service "${name}".`);
-      await deps.target.stop(name, record.status.process);
+      // In-flight requests may run up to scoringTimeoutMs: let them finish before killing the group.
+      await deps.target.stop(
+        name,
+        record.status.process,
+        record.desired.deploymentConfig.scoringTimeoutMs + 5_000,
+      );
       await deps.target.remove(name);
       deps.store.remove(name);
       return undefined;

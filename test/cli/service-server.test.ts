@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ServiceView } from '../../src/deploy/service-view.js';
+import { deployHarness, LINEAR_BODY, postJson, waitFor } from '../deploy/deploy-fixtures.js';
+
+interface Status {
+  running: boolean;
+  url?: string;
+  pid?: number;
+  token?: string;
+  alreadyRunning?: boolean;
+}
+
+test('when the control plane is started, queried and stopped then status follows and a second start reuses it', async (t) => {
+  const h = deployHarness(t);
+  const stopped = await h.berth(['--json', 'server', 'status']);
+  assert.equal(stopped.code, 0);
+  assert.equal(stopped.json<Status>().running, false);
+
+  const start = await h.berth(['--json', 'server', 'start']);
+  assert.equal(start.code, 0, start.stderr);
+  const info = start.json<Status>();
+  assert.equal(info.running, true);
+  assert.match(info.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.ok(info.token && info.pid);
+  const health = await fetch(`${info.url}/api/health`);
+  assert.equal(health.status, 200);
+
+  const again = await h.berth(['--json', 'server', 'start']);
+  assert.equal(again.json<Status>().alreadyRunning, true);
+  assert.equal(again.json<Status>().pid, info.pid);
+  const status = (await h.berth(['--json', 'server', 'status'])).json<Status>();
+  assert.deepEqual([status.running, status.url, status.pid], [true, info.url, info.pid]);
+
+  const stop = await h.berth(['server', 'stop']);
+  assert.equal(stop.code, 0);
+  assert.match(stop.stdout, new RegExp(`pid ${info.pid}`));
+  assert.equal((await h.berth(['--json', 'server', 'status'])).json<Status>().running, false);
+  // It comes back on the same URL with the same token (remote clients keep working).
+  const restarted = (await h.berth(['--json', 'server', 'start'])).json<Status>();
+  assert.equal(restarted.url, info.url);
+  assert.equal(restarted.token, info.token);
+});
+
+test('when the control plane is stopped with --all then services stop too, and starting it again brings them back', async (t) => {
+  const h = deployHarness(t);
+  await h.registerLinear();
+  const ic = h.json('ic.json', { runtime: 'onnx' });
+  const view = (
+    await h.berth(['--json', 'model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic])
+  ).json<ServiceView>();
+  assert.equal((await postJson(view.scoringUri, LINEAR_BODY)).status, 200);
+
+  const stop = await h.berth(['--json', 'server', 'stop', '--all']);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.deepEqual(stop.json<{ services: string[] }>().services, ['svc']);
+  await assert.rejects(postJson(view.scoringUri, LINEAR_BODY));
+
+  assert.equal((await h.berth(['server', 'start'])).code, 0);
+  const back = await waitFor(async () => {
+    const v = (await h.berth(['--json', 'service', 'show', 'svc'])).json<ServiceView>();
+    return v.state === 'Healthy' ? v : undefined;
+  }, 'svc Healthy again');
+  assert.equal(back.scoringUri, view.scoringUri);
+  assert.equal((await postJson(view.scoringUri, LINEAR_BODY)).status, 200);
+});
+
+test('when server start or stop is given --url then NOT_SUPPORTED and exit 7', async (t) => {
+  const h = deployHarness(t);
+  const res = await h.berth(['--url', 'http://127.0.0.1:1', 'server', 'stop']);
+  assert.equal(res.code, 7);
+  assert.match(res.stderr, /NOT_SUPPORTED/);
+  const unreachable = await h.berth(['--url', 'http://127.0.0.1:1', '--token', 'x', 'service', 'list']);
+  assert.equal(unreachable.code, 8);
+  assert.match(unreachable.stderr, /CONTROL_PLANE_UNAVAILABLE/);
+});
