@@ -242,7 +242,9 @@ export class PythonWorker {
         const failure = parseJson<WorkerFailure>(frame.payload) ?? {};
         this.initFailure = toInitError(failure, this.interpreter);
         if (typeof failure.traceback === 'string') {
-          this.log.error({ traceback: failure.traceback }, this.initFailure.message);
+          // the Python traceback is what explains it: it stands as the error's stack (logs print `stack`)
+          this.initFailure.stack = failure.traceback.trimEnd();
+          this.log.error({ stack: this.initFailure.stack }, this.initFailure.message);
         } else {
           this.log.error(this.initFailure.message);
         }
@@ -264,7 +266,7 @@ export class PythonWorker {
         const code: ErrorCode = isErrorCode(failure.code) ? failure.code : 'SCORING_FAILED';
         const message = typeof failure.message === 'string' ? failure.message : 'run() failed.';
         if (typeof failure.traceback === 'string') {
-          this.log.error({ traceback: failure.traceback, code }, message);
+          this.log.error({ stack: failure.traceback.trimEnd(), code }, message);
         } else {
           this.log.warn({ code }, message);
         }
