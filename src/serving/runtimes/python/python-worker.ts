@@ -270,7 +270,9 @@ export class PythonWorker {
         } else {
           this.log.warn({ code }, message);
         }
-        pending.reject(new BerthError(code, message));
+        const err = new BerthError(code, message);
+        if (typeof failure.traceback === 'string') err.stack = failure.traceback.trimEnd(); // shown in debug mode
+        pending.reject(err);
         return;
       }
       default:
