@@ -2,8 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { BerthError } from '../core/errors.js';
 
-/** Routes anyone may call: the health probe and the API description. */
-const PUBLIC_ROUTES = new Set(['/api/health', '/api/openapi.json']);
+/** Routes anyone may call: the health probe, the API description and the dashboard's static shell. */
+const PUBLIC_ROUTES = new Set(['/api/health', '/api/openapi.json', '/']);
+/** The dashboard's static files (src/ui): no workspace data in them; the page gets data with the token. */
+const PUBLIC_PREFIXES = ['/ui/'];
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -15,7 +17,7 @@ function sameSecret(a: string, b: string): boolean {
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
-    if (PUBLIC_ROUTES.has(path)) return;
+    if (PUBLIC_ROUTES.has(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
     const header = request.headers.authorization ?? '';
     const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (!given) {

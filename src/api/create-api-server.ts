@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ControlPlane } from '../deploy/control-plane.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { TempArea } from '../store/temp-area.js';
+import { registerDashboard } from '../ui/register-dashboard.js';
 import { installApiErrorHandler } from './api-error-handler.js';
 import { installBearerAuth } from './bearer-auth.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
@@ -52,6 +53,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerHealthRoutes(app, { version: options.version, workspace: options.workspaceDir });
   registerModelRoutes(app, options.registry, options.temp);
   registerServiceRoutes(app, options.controlPlane);
+  registerDashboard(app, { services: options.controlPlane });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

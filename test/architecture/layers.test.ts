@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   registry: ['core', 'store'],
   deploy: ['core', 'store', 'registry', 'serving'],
   batch: ['core', 'store', 'registry', 'serving'],
-  api: ['core', 'store', 'registry', 'serving', 'deploy', 'batch'],
+  api: ['core', 'store', 'registry', 'serving', 'deploy', 'batch', 'ui'],
   sdk: ['core', 'store', 'registry', 'serving', 'deploy', 'batch', 'api'],
   ui: ['core'],
   cli: ['core', 'store', 'registry', 'serving', 'deploy', 'batch', 'api', 'sdk'],
