@@ -126,6 +126,12 @@ function initialReplicas(spec: ServeSpec): number {
   return a ? Math.min(a.maxReplicas, Math.max(a.minReplicas, spec.replicas)) : spec.replicas;
 }
 
+/** True when two specs differ at most in `replicas` and `autoscale`. */
+function sameButScale(a: ServeSpec, b: ServeSpec): boolean {
+  const rest = (s: ServeSpec) => JSON.stringify({ ...s, replicas: undefined, autoscale: undefined });
+  return rest(a) === rest(b);
+}
+
 function describeExit(code: number | null, signal: string | null): string {
   return signal ? `signal ${signal}` : `exit code ${code}`;
 }
@@ -359,16 +365,16 @@ export class Supervisor {
       return;
     }
     if (gen !== this.current) return;
-    if (!gen.startedUp && this.readyCount(gen) >= gen.desired) {
-      gen.startedUp = true;
-      if (!this.everReady) {
-        this.everReady = true;
-        this.startAutoscale();
-        this.options.onReady?.(serviceUrl(gen.spec, this.port));
-        if (this.reloadQueued) this.reload();
-      }
-    }
+    const firstReady = !gen.startedUp && this.readyCount(gen) >= gen.desired && !this.everReady;
+    if (!gen.startedUp && this.readyCount(gen) >= gen.desired) gen.startedUp = true;
+    // The state file says ready before the "Listening on" line, so a reader of either sees the same.
     this.updateTraffic();
+    if (firstReady) {
+      this.everReady = true;
+      this.startAutoscale();
+      this.options.onReady?.(serviceUrl(gen.spec, this.port));
+      if (this.reloadQueued) this.reload();
+    }
   }
 
   private onExit(replica: Replica, code: number | null, signal: string | null): void {
@@ -553,14 +559,14 @@ export class Supervisor {
     try {
       spec = await this.options.reloadSpec!();
       const old = this.current.spec;
+      const tls = readTls(spec);
       const moved = spec.host !== old.host || (spec.port !== 0 && spec.port !== this.port);
       if (moved) {
-        router = new ConnectionRouter({ tls: readTls(spec) });
+        router = new ConnectionRouter({ tls });
         const port = await router.listen(spec.host, spec.port);
         spec = { ...spec, port };
       } else {
         spec = { ...spec, port: this.port };
-        if (JSON.stringify(spec.tls) !== JSON.stringify(old.tls)) router.setTls(readTls(spec));
       }
     } catch (err) {
       this.reloading = false;
@@ -572,10 +578,31 @@ export class Supervisor {
       if (router !== this.current.router) void router.close();
       return;
     }
+    if (router === this.current.router && sameButScale(spec, this.current.spec)) {
+      this.scaleInPlace(spec, nextId);
+      return;
+    }
     const gen = this.newGeneration(spec, nextId, router);
     this.pending = gen;
     this.log.info({ generation: gen.id, replicas: gen.desired }, 'reload: starting the new generation');
     this.fill(gen);
+  }
+
+  /** A reload that changes only `replicas` or `autoscale`: add or retire workers, replace none. */
+  private scaleInPlace(spec: ServeSpec, id: number): void {
+    const gen = this.current;
+    const a = spec.autoscale;
+    gen.spec = spec;
+    gen.id = id;
+    gen.desired = a ? Math.min(a.maxReplicas, Math.max(a.minReplicas, gen.desired)) : spec.replicas;
+    this.reloadError = undefined;
+    const live = this.live(gen).sort((x, y) => y.index - x.index);
+    for (const r of live.slice(0, Math.max(0, live.length - gen.desired))) this.retire(r, true);
+    this.fill(gen);
+    this.restartAutoscale();
+    this.log.info({ generation: id, replicas: gen.desired }, 'reload done: scaled in place');
+    this.updateTraffic();
+    if (this.reloadQueued) this.reload();
   }
 
   private promote(gen: Generation): void {
@@ -583,7 +610,14 @@ export class Supervisor {
     this.pending = undefined;
     this.current = gen;
     gen.startedUp = true;
-    this.port = (gen.spec.port as number) || this.port;
+    this.port = gen.spec.port || this.port;
+    if (gen.router === old.router && JSON.stringify(gen.spec.tls) !== JSON.stringify(old.spec.tls)) {
+      try {
+        gen.router.setTls(readTls(gen.spec));
+      } catch (err) {
+        this.log.warn({ err }, 'cannot read the new TLS files for the not-ready answers');
+      }
+    }
     this.reloadError = undefined;
     this.initError = undefined;
     clearTimeout(old.replaceTimer);

@@ -132,20 +132,20 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
     await exit(0);
   }
   const w = watchdog;
-  const clustered = spec.replicas > 1 || spec.autoscale !== undefined;
   const hooks: ScoringServerHooks = {
     onRequestStart: (socket: Socket) => w.onRequestStart(socket),
     onRequestEnd: (socket: Socket) => w.onRequestEnd(socket),
     replicaCounts: () => ({ desired: status.desired, ready: status.readyReplicas }),
     replicaRestarts: () => status.restarts,
-    ...(clustered ? { metricsText: clusterMetrics } : {}),
+    metricsText: clusterMetrics,
   };
   scoring = createScoringServer({ spec, runtime: runtime!, log, hooks });
   // The primary owns the port and hands connections over; this sets up the server's connection
   // tracking (idle/headers timeouts, closeIdleConnections) as listen() would.
   scoring.server.emit('listening');
   connections = new WorkerConnections(scoring.server);
-  if (clustered) new AggregatorRegistry();
+  // Installs prom-client's answer to the primary's requests for this worker's metrics.
+  new AggregatorRegistry();
   if (spec.autoscale) reportLoad();
   scoring.setReady(status.ready);
   w.arm('serving', spec.limits.scoringTimeoutMs);

@@ -324,10 +324,19 @@ describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
     const stateFile = join(dir, 'state.json');
     const spec = writeSpec(dir, 'sv-control.js', { replicas: 1 });
     const s = await startServe(t, ['--spec', spec, '--state-file', stateFile], { direct: true });
+    const [first] = await workerPids(s.url, 1);
     writeSpec(dir, 'sv-control.js', { replicas: 3 });
     s.child.kill('SIGHUP');
     await waitFor(() => readState(stateFile)?.replicas.ready === 3, '3 ready replicas');
-    assert.equal((await workerPids(s.url, 3)).length, 3);
+    assert.equal(readState(stateFile)?.generation, 2);
+    const pids = await workerPids(s.url, 3);
+    assert.ok(pids.includes(first), 'a scale-only reload keeps the running workers');
+
+    writeSpec(dir, 'sv-control.js', { replicas: 1 });
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.generation === 3, 'generation 3');
+    assert.deepEqual(readState(stateFile)?.replicas, { desired: 1, ready: 1 });
+    for (let i = 0; i < 4; i++) assert.equal((await postFresh(`${s.url}/score`, {})).body.pid, first);
     assert.equal((await s.stop()).code, 0);
   });
 
