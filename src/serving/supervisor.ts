@@ -159,7 +159,6 @@ export class Supervisor {
   private current!: Generation;
   private pending?: Generation;
   private readonly retired = new Set<Replica>();
-  private readonly byWorker = new Map<number, Replica>();
   private port = 0;
   private restarts = 0;
   /** Why replicas of the serving generation fail init (cleared when one becomes ready). */
@@ -283,7 +282,6 @@ export class Supervisor {
     const worker = cluster.fork();
     const replica: Replica = { worker, generation: gen, index: gen.nextIndex++, state: 'starting' };
     gen.replicas.add(replica);
-    this.byWorker.set(worker.id, replica);
     const limit = gen.spec.limits.initTimeoutMs + KILL_GRACE_MS * 3;
     replica.initTimer = setTimeout(() => {
       replica.initError = {
@@ -384,7 +382,6 @@ export class Supervisor {
     const gen = replica.generation;
     gen.replicas.delete(replica);
     this.retired.delete(replica);
-    this.byWorker.delete(replica.worker.id);
     gen.router.workerGone(replica.worker);
     for (const c of this.collections.values()) {
       if (c.waiting.delete(replica.worker.id) && c.waiting.size === 0) c.finish();

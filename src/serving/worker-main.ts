@@ -159,9 +159,10 @@ async function drain(timeoutMs: number, graceful: boolean): Promise<void> {
     if (!graceful) connections?.abandon();
     return;
   }
-  const wasServing = phase === 'serving';
+  const was = phase;
   phase = 'stopping';
-  if (!wasServing && !scoring) return; // still in init: start() exits once load returns
+  if (was === 'waiting') await exit(0);
+  if (was === 'init') return; // start() exits once the load returns (or the primary's kill timer fires)
   const deadline = Date.now() + timeoutMs;
   if (graceful && connections) {
     const ended = connections.end(timeoutMs);
