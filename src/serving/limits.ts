@@ -85,3 +85,46 @@ export class AdmissionQueue {
     if (this.waiting.delete(waiter)) waiter.request.overloaded();
   }
 }
+
+/** Something with a deadline (performance.now() ms) that the sweeper expires. */
+export interface Deadline {
+  readonly deadline: number;
+  expire(): void;
+}
+
+/**
+ * Enforces per-request deadlines with one interval timer instead of a timer per request: live
+ * requests sit in a Set (add/delete per request), and a sweep every `periodMs` expires those past
+ * their deadline, so an expiry fires at most `periodMs` late. The timer runs only while requests
+ * are live.
+ */
+export class DeadlineSweeper {
+  private readonly live = new Set<Deadline>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly periodMs: number) {}
+
+  add(item: Deadline): void {
+    this.live.add(item);
+    if (this.timer === undefined) this.timer = setInterval(() => this.sweep(), this.periodMs);
+  }
+
+  delete(item: Deadline): void {
+    this.live.delete(item);
+  }
+
+  private sweep(): void {
+    if (this.live.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    const now = performance.now();
+    for (const item of this.live) {
+      if (item.deadline <= now) {
+        this.live.delete(item);
+        item.expire();
+      }
+    }
+  }
+}

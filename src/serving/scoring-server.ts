@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { BerthError, toBerthError } from '../core/errors.js';
 import { BearerAuth } from './auth.js';
 import { DataCollector } from './data-collector.js';
-import { AdmissionQueue, type QueuedRequest } from './limits.js';
+import { AdmissionQueue, type Deadline, DeadlineSweeper, type QueuedRequest } from './limits.js';
 import { ScoringMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { errorReply, JSON_TYPE, jsonReply, type Reply, TEXT_TYPE, writeReply } from './routes/http-reply.js';
@@ -21,6 +21,7 @@ import { readBody } from './routes/read-body.js';
 import { RequestLog } from './routes/request-log.js';
 import { ScoreRoute, stackOf } from './routes/score-route.js';
 import type { Runtime } from './runtime.js';
+import { isThenable } from './runtimes/direct-runtime.js';
 import { toJsonSchema } from './schema-from-sample.js';
 import { RETRY_AFTER_SECONDS, withServeDefaults } from './serve-defaults.js';
 import type { ServedModel, ServeSpec, ServingLimits } from './serve-spec.js';
@@ -100,6 +101,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
 class ScoringServerCore {
   readonly server: Server | HttpsServer;
   readonly admission: AdmissionQueue;
+  readonly deadlines: DeadlineSweeper;
   readonly metrics: ScoringMetrics;
   readonly limits: ServingLimits;
   readonly log: Logger;
@@ -136,6 +138,10 @@ class ScoringServerCore {
     this.admission = new AdmissionQueue(
       this.limits.maxConcurrentRequestsPerContainer,
       this.limits.maxQueueWaitMs,
+    );
+    // expiries fire at most a tenth of the timeout late (5 ms .. 100 ms)
+    this.deadlines = new DeadlineSweeper(
+      Math.min(100, Math.max(5, Math.floor(this.limits.scoringTimeoutMs / 10))),
     );
     this.metrics = new ScoringMetrics(spec.name, {
       inFlight: () => this.admission.running + this.admission.queued,
@@ -466,10 +472,11 @@ class ScoringServerCore {
 }
 
 /** One POST request from admission to answer: reads the body, runs the route, enforces the timeout. */
-class Exchange implements QueuedRequest, PostRequestInfo {
+class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
   done = false;
   private admitted = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timed = false;
+  deadline = 0;
   private readonly socket: Socket;
 
   constructor(
@@ -518,15 +525,21 @@ class Exchange implements QueuedRequest, PostRequestInfo {
       else this.leave(CLIENT_CLOSED);
       return;
     }
-    let pending: Promise<unknown>;
+    let result: unknown;
     try {
-      pending = this.route.handle(raw, this);
+      result = this.route.handle(raw, this);
     } catch (err) {
       this.fail(err);
       return;
     }
-    this.timer = setTimeout(onTimeout, this.core.limits.scoringTimeoutMs, this);
-    pending.then(
+    if (!isThenable(result)) {
+      this.succeed(result);
+      return;
+    }
+    this.deadline = performance.now() + this.core.limits.scoringTimeoutMs;
+    this.timed = true;
+    this.core.deadlines.add(this);
+    result.then(
       (value) => this.succeed(value),
       (err: unknown) => this.fail(err),
     );
@@ -562,7 +575,8 @@ class Exchange implements QueuedRequest, PostRequestInfo {
     this.finish(this.route.error(error, this.core.debug), false);
   }
 
-  timeout(): void {
+  expire(): void {
+    this.timed = false;
     if (this.done) return;
     this.core.log.warn({ reqId: this.requestId, route: this.route.route }, 'scoring timed out');
     this.finish(this.route.error(this.core.timedOut(), false), false);
@@ -571,7 +585,7 @@ class Exchange implements QueuedRequest, PostRequestInfo {
   private finish(reply: Reply, unread: boolean): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timed) this.core.deadlines.delete(this);
     writeReply(this.res, reply, this.requestId, this.core.draining || (unread && !this.req.complete));
     if (this.admitted) this.core.release(this.socket);
     this.core.record(this.req.method, this.route.route, reply.status, this.t0, this.requestId, reply);
@@ -580,14 +594,10 @@ class Exchange implements QueuedRequest, PostRequestInfo {
   private leave(status: number): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timed) this.core.deadlines.delete(this);
     if (this.admitted) this.core.release(this.socket);
     this.core.record(this.req.method, this.route.route, status, this.t0, this.requestId);
   }
-}
-
-function onTimeout(exchange: Exchange): void {
-  exchange.timeout();
 }
 
 function pathOf(url: string): string {

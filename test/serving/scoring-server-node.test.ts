@@ -325,7 +325,11 @@ test('when requests are scored then /metrics counts them by route and status wit
   const text = await res.text();
   assert.match(text, /berth_requests_total\{route="\/score",status="200",service="metered"\} 2/);
   assert.match(text, /berth_requests_total\{route="\/score",status="400",service="metered"\} 1/);
-  assert.match(text, /berth_request_duration_seconds_count\{service="metered",route="\/score"\} 3/);
+  assert.match(
+    text,
+    /berth_request_duration_seconds_count\{(?=[^}]*route="\/score")(?=[^}]*service="metered")[^}]*\} 3/,
+  );
+  assert.match(text, /berth_request_duration_seconds_bucket\{le="\+Inf"[^}]*route="\/score"[^}]*\} 3/);
   assert.match(text, /berth_errors_total\{route="\/score",code="BAD_REQUEST",service="metered"\} 1/);
   assert.match(text, /berth_requests_in_flight\{service="metered"\} 0/);
   assert.match(text, /berth_queue_depth\{service="metered"\} 0/);

@@ -11,14 +11,14 @@ export interface PostRequestInfo {
 }
 
 /**
- * A POST route of the scoring server: `handle` turns the whole body into an answer value (it may
- * throw BerthErrors, sync or async); the server owns admission, body limits, timeouts, metrics and
- * logging around it.
+ * A POST route of the scoring server: `handle` turns the whole body into an answer value, or a
+ * promise of one (it may throw BerthErrors, sync or async); the server owns admission, body
+ * limits, timeouts, metrics and logging around it.
  */
 export interface PostRoute {
   /** Route label for metrics and logs (`/score`, `/v2/models/{name}/infer`). */
   readonly route: string;
-  handle(raw: Buffer, info: PostRequestInfo): Promise<unknown>;
+  handle(raw: Buffer, info: PostRequestInfo): unknown;
   /** The success reply of a value `handle` resolved to. */
   reply(value: unknown): Reply;
   /** The error reply in this route's format (Berth's or the Open Inference Protocol's). */

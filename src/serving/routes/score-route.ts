@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { BerthError } from '../../core/errors.js';
 import type { DataCollector } from '../data-collector.js';
 import type { Runtime } from '../runtime.js';
+import { type DirectRuntime, isDirectRuntime, isThenable } from '../runtimes/direct-runtime.js';
 import { isJsonSchema, toJsonSchema } from '../schema-from-sample.js';
 import { errorReply, JSON_TYPE, type Reply } from './http-reply.js';
 import type { PostRequestInfo, PostRoute } from './post-route.js';
@@ -17,13 +18,16 @@ const OCTET_STREAM = 'application/octet-stream';
 export class ScoreRoute implements PostRoute {
   readonly route = '/score';
   private validator: ValidateFunction | null | undefined;
+  private readonly direct: boolean;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly collector: DataCollector | undefined,
-  ) {}
+  ) {
+    this.direct = isDirectRuntime(runtime);
+  }
 
-  handle(raw: Buffer, info: PostRequestInfo): Promise<unknown> {
+  handle(raw: Buffer, info: PostRequestInfo): unknown {
     const contentType = info.contentType;
     let body: unknown;
     if (contentType?.startsWith(OCTET_STREAM)) {
@@ -43,10 +47,17 @@ export class ScoreRoute implements PostRoute {
       const validate = this.validator === undefined ? this.compileValidator() : this.validator;
       if (validate !== null && !validate(body)) throw schemaError(validate);
     }
-    const result = this.runtime.score({ body, raw, contentType: contentType ?? JSON_TYPE });
+    const request = { body, raw, contentType: contentType ?? JSON_TYPE };
+    const result = this.direct
+      ? (this.runtime as DirectRuntime).scoreDirect(request)
+      : this.runtime.score(request);
     const collector = this.collector;
     if (collector === undefined) return result;
-    return result.then((output) => {
+    if (!isThenable(result)) {
+      collector.collect(info.requestId, body, result);
+      return result;
+    }
+    return Promise.resolve(result).then((output) => {
       collector.collect(info.requestId, body, output);
       return output;
     });

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BerthError } from '../../../core/errors.js';
-import type { Runtime, RuntimeFactoryOptions, ScoreRequest, ScoringContext } from '../../runtime.js';
+import type { RuntimeFactoryOptions, ScoreRequest, ScoringContext } from '../../runtime.js';
+import type { DirectRuntime } from '../direct-runtime.js';
 import { resolveModelPath } from '../model-path.js';
 import { registerEnvironment } from './register-environment.js';
 
@@ -16,7 +17,7 @@ interface EntryScript {
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /** Creates the runtime that runs a JavaScript/TypeScript entry script (`init(ctx)`, `run(input, ctx)`). */
-export function createNodeRuntime(options: RuntimeFactoryOptions): Runtime {
+export function createNodeRuntime(options: RuntimeFactoryOptions): DirectRuntime {
   return new NodeRuntime(options);
 }
 
@@ -26,7 +27,7 @@ export function createNodeRuntime(options: RuntimeFactoryOptions): Runtime {
  * (sync or async). The schema is the inference config's `schema`, else the script's
  * `export const schema`.
  */
-class NodeRuntime implements Runtime {
+class NodeRuntime implements DirectRuntime {
   readonly name = 'node' as const;
   private entry!: EntryScript;
   private runFn!: EntryScript['run'];
@@ -69,18 +70,30 @@ class NodeRuntime implements Runtime {
   }
 
   score(request: ScoreRequest): Promise<unknown> {
+    try {
+      return Promise.resolve(this.scoreDirect(request));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * `run()`'s own answer: the value itself when run is synchronous (no promise, no extra tick),
+   * else a promise. Throws (or rejects with) BAD_REQUEST / SCORING_FAILED.
+   */
+  scoreDirect(request: ScoreRequest): unknown {
     let out: unknown;
     try {
       out = this.runFn(request.body, this.ctx);
     } catch (err) {
-      return Promise.reject(runError(err));
+      throw runError(err);
     }
     if (out !== null && typeof out === 'object' && typeof (out as Promise<unknown>).then === 'function') {
       return (out as Promise<unknown>).then(undefined, (err: unknown) => {
         throw runError(err);
       });
     }
-    return Promise.resolve(out);
+    return out;
   }
 
   schema(): { input?: object; output?: object } | undefined {
