@@ -33,6 +33,9 @@ function findBrowserDir(): string | undefined {
   return candidates.map((u) => fileURLToPath(u)).find((dir) => existsSync(join(dir, 'app.js')));
 }
 
+/** A module that held only types compiles to `export {};` (plus comments): nothing imports it at run time. */
+const TYPE_ONLY = /^(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*)*export \{\};\s*$/;
+
 function asset(contentType: string, content: string | Buffer): DashboardAsset {
   const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
@@ -53,8 +56,12 @@ export function loadDashboardAssets(): DashboardAssets {
   const modules = readdirSync(dir)
     .filter((f) => f.endsWith('.js'))
     .sort();
-  for (const m of modules)
-    files.set(`/ui/${m}`, asset('text/javascript; charset=utf-8', readFileSync(join(dir, m))));
-  files.set('/', asset('text/html; charset=utf-8', dashboardHtml(modules.filter((m) => m !== 'app.js'))));
+  const preload: string[] = [];
+  for (const m of modules) {
+    const code = readFileSync(join(dir, m));
+    files.set(`/ui/${m}`, asset('text/javascript; charset=utf-8', code));
+    if (m !== 'app.js' && !TYPE_ONLY.test(code.toString('utf8'))) preload.push(m);
+  }
+  files.set('/', asset('text/html; charset=utf-8', dashboardHtml(preload)));
   return { files, missing: null };
 }

@@ -116,6 +116,7 @@ export function servicePage(ctx: PageContext, name: string): Page {
   let current: ServiceView | undefined;
   let docState: 'none' | 'loading' | 'loaded' = 'none';
   let gone = false;
+  let shown = '';
 
   const loadDocument = async (s: ServiceView) => {
     if (docState !== 'none' || (s.state !== 'Healthy' && s.state !== 'Unhealthy')) return;
@@ -169,6 +170,10 @@ export function servicePage(ctx: PageContext, name: string): Page {
     async () => {
       if (gone) return;
       const s = await ctx.api.json<ServiceView>('GET', path);
+      // Re-render only on a change, so focus (e.g. on a Copy button) survives the refresh.
+      const key = JSON.stringify(s);
+      if (key === shown) return;
+      shown = key;
       show(s);
     },
     2_000,
@@ -187,6 +192,7 @@ export function servicePage(ctx: PageContext, name: string): Page {
         );
         return;
       }
+      shown = '';
       alert.replaceChildren(errorNotice(err, 'Could not load the service: '));
     },
   );
