@@ -186,6 +186,21 @@ describe('management API', () => {
     assert.match(logs.headers.get('content-type') ?? '', /text\/plain/);
     assert.equal((await logs.text()).trim().split('\n').length, 5);
 
+    // follow=true streams: the tail first, then new lines as they come.
+    const controller = new AbortController();
+    const follow = await fetch(`${cp!.info.url}/api/services/api-svc/logs?tail=1&follow=true`, {
+      headers: { authorization: `Bearer ${cp!.info.token}` },
+      signal: controller.signal,
+    });
+    assert.equal(follow.status, 200);
+    const reader = follow.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.equal(first.trim().split('\n').length, 1);
+    await postJson(healthy.scoringUri, LINEAR_BODY);
+    const next = new TextDecoder().decode((await reader.read()).value);
+    assert.match(next, /request/);
+    controller.abort();
+
     const del = await api('DELETE', '/api/services/api-svc');
     assert.deepEqual(del, { status: 200, body: { name: 'api-svc', deleted: true } });
     const gone = await api('GET', '/api/services/api-svc');

@@ -51,10 +51,10 @@ test('when the seed CLI flow runs with berth for az ml then the service deploys,
   assert.equal(view.error, null);
   assert.deepEqual(view.tags, { team: 'ml' });
 
-  const keys = (await h.berth(['--json', 'service', 'keys', 'sklearn_mnist'])).json<{
+  const keys = await h.jsonOk<{
     primaryKey: string;
     secondaryKey: string;
-  }>();
+  }>(['service', 'keys', 'sklearn_mnist']);
   assert.ok(keys.primaryKey.length >= 16 && keys.secondaryKey.length >= 16);
   assert.equal((await postJson(view.scoringUri, LINEAR_BODY)).status, 401);
   const scored = await postJson(view.scoringUri, LINEAR_BODY, {
@@ -139,7 +139,7 @@ test('when deploying with --no-wait and two models then the command returns Tran
   assert.deepEqual(view.models, ['a:1', 'b:1']);
   assert.equal(view.runtime, 'node');
   await waitFor(
-    async () => (await h.berth(['--json', 'service', 'show', 'two'])).json<ServiceView>().state === 'Healthy',
+    async () => (await h.jsonOk<ServiceView>(['service', 'show', 'two'])).state === 'Healthy',
     'Healthy',
   );
   const echoed = await postJson(view.scoringUri, { hello: 'world' });

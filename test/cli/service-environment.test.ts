@@ -52,7 +52,7 @@ test('when the dependencies cannot be installed then the service is Failed and i
   assert.equal(res.code, 9, res.stdout + res.stderr);
   assert.match(res.stderr, /DEPLOYMENT_FAILED/);
   assert.match(res.stderr, /npm install/);
-  const view = (await h.berth(['--json', 'service', 'show', 'noenv'])).json<ServiceView>();
+  const view = await h.jsonOk<ServiceView>(['service', 'show', 'noenv']);
   assert.equal(view.state, 'Failed');
   assert.equal(view.conditions.find((c) => c.type === 'EnvironmentReady')?.reason, 'EnvironmentBuildFailed');
   const logs = await h.berth(['service', 'logs', 'noenv']);
@@ -64,9 +64,18 @@ test('when data collection is enabled then scored inputs and outputs land as JSO
   await h.registerLinear();
   const ic = h.json('ic.json', { entryScript: 'echo.js', sourceDirectory: ENTRY_SCRIPTS });
   const dc = h.json('dc.json', { dataCollection: { storageEnabled: true } });
-  const view = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'collect', '-m', 'linear:1', '--ic', ic, '--dc', dc])
-  ).json<ServiceView>();
+  const view = await h.jsonOk<ServiceView>([
+    'model',
+    'deploy',
+    '-n',
+    'collect',
+    '-m',
+    'linear:1',
+    '--ic',
+    ic,
+    '--dc',
+    dc,
+  ]);
   assert.equal(view.dataCollectionDir, join(h.ws, 'services', 'collect', 'data'));
   assert.equal((await postJson(view.scoringUri, { x: 42 })).status, 200);
   const dir = view.dataCollectionDir!;

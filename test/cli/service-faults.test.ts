@@ -22,7 +22,7 @@ test('when the entry script init throws then the deploy fails with exit 9, the s
   assert.match(res.stderr, /cannot open the model file/);
   assert.match(res.stderr, /berth service logs broken/);
 
-  const view = (await h.berth(['--json', 'service', 'show', 'broken'])).json<ServiceView>();
+  const view = await h.jsonOk<ServiceView>(['service', 'show', 'broken']);
   assert.equal(view.state, 'Failed');
   assert.match(view.error ?? '', /cannot open the model file/);
 
@@ -33,7 +33,7 @@ test('when the entry script init throws then the deploy fails with exit 9, the s
 
   // Failed stays Failed (no restart loop), until an update fixes it.
   await new Promise((r) => setTimeout(r, 1500));
-  assert.equal((await h.berth(['--json', 'service', 'show', 'broken'])).json<ServiceView>().state, 'Failed');
+  assert.equal((await h.jsonOk<ServiceView>(['service', 'show', 'broken'])).state, 'Failed');
   const good = h.json('ic-good.json', { entryScript: 'echo.js', sourceDirectory: ENTRY_SCRIPTS });
   const fixed = await h.berth(['--json', 'service', 'update', 'broken', '--ic', good]);
   assert.equal(fixed.code, 0, fixed.stderr);
@@ -45,14 +45,21 @@ test('when a replica process is killed then the control plane restarts it and th
   const h = deployHarness(t);
   await h.registerLinear();
   const ic = h.json('ic.json', { runtime: 'onnx' });
-  const deployed = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic])
-  ).json<ServiceView>();
+  const deployed = await h.jsonOk<ServiceView>([
+    'model',
+    'deploy',
+    '-n',
+    'svc',
+    '-m',
+    'linear:1',
+    '--ic',
+    ic,
+  ]);
   assert.equal(deployed.state, 'Healthy');
   assert.ok(deployed.pid);
   process.kill(deployed.pid, 'SIGKILL');
   const back = await waitFor(async () => {
-    const v = (await h.berth(['--json', 'service', 'show', 'svc'])).json<ServiceView>();
+    const v = await h.jsonOk<ServiceView>(['service', 'show', 'svc']);
     return v.state === 'Healthy' && v.pid !== deployed.pid ? v : undefined;
   }, 'the service to be Healthy with a new replica process');
   assert.equal(back.restarts, 1);
@@ -67,10 +74,19 @@ test('when the control plane is killed with SIGKILL and started again then servi
   await h.registerLinear();
   const ic = h.json('ic.json', { runtime: 'onnx' });
   const dc = h.json('dc.json', { authEnabled: true, tags: { keep: 'me' } });
-  const before = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic, '--dc', dc])
-  ).json<ServiceView>();
-  const keys = (await h.berth(['--json', 'service', 'keys', 'svc'])).json<{ primaryKey: string }>();
+  const before = await h.jsonOk<ServiceView>([
+    'model',
+    'deploy',
+    '-n',
+    'svc',
+    '-m',
+    'linear:1',
+    '--ic',
+    ic,
+    '--dc',
+    dc,
+  ]);
+  const keys = await h.jsonOk<{ primaryKey: string }>(['service', 'keys', 'svc']);
   const headers = { authorization: `Bearer ${keys.primaryKey}` };
   const load = startLoad(before.scoringUri, LINEAR_BODY, { headers });
 
@@ -82,7 +98,7 @@ test('when the control plane is killed with SIGKILL and started again then servi
   process.kill(info.pid, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 1000));
   // Any service command brings the control plane back; it adopts the running replica.
-  const after = (await h.berth(['--json', 'service', 'show', 'svc'])).json<ServiceView>();
+  const after = await h.jsonOk<ServiceView>(['service', 'show', 'svc']);
   await new Promise((r) => setTimeout(r, 500));
   const result = await load.stop();
 
@@ -101,7 +117,7 @@ test('when the control plane is killed with SIGKILL and started again then servi
   assert.deepEqual(after.models, before.models);
   assert.deepEqual(after.tags, { keep: 'me' });
   assert.equal(
-    (await h.berth(['--json', 'service', 'keys', 'svc'])).json<{ primaryKey: string }>().primaryKey,
+    (await h.jsonOk<{ primaryKey: string }>(['service', 'keys', 'svc'])).primaryKey,
     keys.primaryKey,
   );
 });

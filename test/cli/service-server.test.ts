@@ -29,15 +29,15 @@ test('when the control plane is started, queried and stopped then status follows
   const again = await h.berth(['--json', 'server', 'start']);
   assert.equal(again.json<Status>().alreadyRunning, true);
   assert.equal(again.json<Status>().pid, info.pid);
-  const status = (await h.berth(['--json', 'server', 'status'])).json<Status>();
+  const status = await h.jsonOk<Status>(['server', 'status']);
   assert.deepEqual([status.running, status.url, status.pid], [true, info.url, info.pid]);
 
   const stop = await h.berth(['server', 'stop']);
   assert.equal(stop.code, 0);
   assert.match(stop.stdout, new RegExp(`pid ${info.pid}`));
-  assert.equal((await h.berth(['--json', 'server', 'status'])).json<Status>().running, false);
+  assert.equal((await h.jsonOk<Status>(['server', 'status'])).running, false);
   // It comes back on the same URL with the same token (remote clients keep working).
-  const restarted = (await h.berth(['--json', 'server', 'start'])).json<Status>();
+  const restarted = await h.jsonOk<Status>(['server', 'start']);
   assert.equal(restarted.url, info.url);
   assert.equal(restarted.token, info.token);
 });
@@ -46,9 +46,7 @@ test('when the control plane is stopped with --all then services stop too, and s
   const h = deployHarness(t);
   await h.registerLinear();
   const ic = h.json('ic.json', { runtime: 'onnx' });
-  const view = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic])
-  ).json<ServiceView>();
+  const view = await h.jsonOk<ServiceView>(['model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic]);
   assert.equal((await postJson(view.scoringUri, LINEAR_BODY)).status, 200);
 
   const stop = await h.berth(['--json', 'server', 'stop', '--all']);
@@ -58,7 +56,7 @@ test('when the control plane is stopped with --all then services stop too, and s
 
   assert.equal((await h.berth(['server', 'start'])).code, 0);
   const back = await waitFor(async () => {
-    const v = (await h.berth(['--json', 'service', 'show', 'svc'])).json<ServiceView>();
+    const v = await h.jsonOk<ServiceView>(['service', 'show', 'svc']);
     return v.state === 'Healthy' ? v : undefined;
   }, 'svc Healthy again');
   assert.equal(back.scoringUri, view.scoringUri);

@@ -8,9 +8,7 @@ test('when a service is updated under load then no request fails and the new ver
   await h.registerLinear();
   await h.registerLinear();
   const ic = h.json('ic.json', { runtime: 'onnx' });
-  const v1 = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic])
-  ).json<ServiceView>();
+  const v1 = await h.jsonOk<ServiceView>(['model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic]);
   const load = startLoad(v1.scoringUri, LINEAR_BODY, { concurrency: 8 });
   await new Promise((r) => setTimeout(r, 300));
   const res = await h.berth(['--json', 'service', 'update', 'svc', '-m', 'linear:2']);
@@ -31,9 +29,7 @@ test('when the new version fails to start then the update exits 9, the old versi
   await h.registerLinear();
   const good = h.json('ic-good.json', { entryScript: 'echo.js', sourceDirectory: ENTRY_SCRIPTS });
   const bad = h.json('ic-bad.json', { entryScript: 'throws-in-init.js', sourceDirectory: ENTRY_SCRIPTS });
-  const v1 = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', good])
-  ).json<ServiceView>();
+  const v1 = await h.jsonOk<ServiceView>(['model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', good]);
   const load = startLoad(v1.scoringUri, { hello: 1 }, { concurrency: 4 });
   const res = await h.berth(['service', 'update', 'svc', '--ic', bad]);
   const result = await load.stop();
@@ -42,7 +38,7 @@ test('when the new version fails to start then the update exits 9, the old versi
   assert.match(res.stderr, /keeps serving/);
   assert.equal(result.failed, 0, result.errors.join('\n'));
 
-  const view = (await h.berth(['--json', 'service', 'show', 'svc'])).json<ServiceView>();
+  const view = await h.jsonOk<ServiceView>(['service', 'show', 'svc']);
   assert.equal(view.state, 'Healthy');
   assert.match(view.error ?? '', /failed/);
   assert.equal(view.lastUpdate?.outcome, 'Failed');
@@ -67,9 +63,7 @@ test('when a service is deleted during requests then the requests in flight fini
   const h = deployHarness(t);
   await h.registerLinear();
   const ic = h.json('ic.json', { entryScript: 'slow.js', sourceDirectory: ENTRY_SCRIPTS });
-  const view = (
-    await h.berth(['--json', 'model', 'deploy', '-n', 'slow', '-m', 'linear:1', '--ic', ic])
-  ).json<ServiceView>();
+  const view = await h.jsonOk<ServiceView>(['model', 'deploy', '-n', 'slow', '-m', 'linear:1', '--ic', ic]);
   assert.equal(view.state, 'Healthy');
   const inFlight = Array.from({ length: 4 }, () => postJson(view.scoringUri, { ms: 1500 }));
   await new Promise((r) => setTimeout(r, 400));

@@ -38,6 +38,8 @@ export interface DeployHarness {
   json(name: string, value: unknown): string;
   /** Registers the tiny linear ONNX model (10 → 1) as `name` and returns the CLI result. */
   registerLinear(name?: string): Promise<CliResult>;
+  /** Runs `berth --json ...args` expecting exit 0 and one JSON document (failing with stderr otherwise). */
+  jsonOk<T>(args: string[]): Promise<T>;
 }
 
 /**
@@ -69,6 +71,12 @@ export function deployHarness(t: { after(fn: () => unknown): void }): DeployHarn
       return file;
     },
     registerLinear: (name = 'linear') => berth(['model', 'register', '-n', name, '-p', modelFile]),
+    jsonOk: async <T>(args: string[]) => {
+      const res = await berth(['--json', ...args]);
+      if (res.code !== 0)
+        throw new Error(`berth ${args.join(' ')} exited ${res.code}: ${res.stderr}${res.stdout}`);
+      return res.json<T>();
+    },
   };
 }
 
