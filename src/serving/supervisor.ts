@@ -150,7 +150,8 @@ function describeExit(code: number | null, signal: string | null): string {
  *   file gets `error` (generation unchanged).
  * - `spec.autoscale`: the worker count follows utilization (event-loop busy time or in-flight/limit)
  *   between the bounds, every refreshPeriodInSeconds.
- * Limits: host/port/TLS changes on reload rebind the port (a brief gap); one primary per service.
+ * Limits: a reload that changes host or port binds the new address when the new generation is ready
+ * and closes the old one (clients of the old address must move); one primary per service.
  */
 export class Supervisor {
   private readonly log: Logger;

@@ -20,7 +20,8 @@ import type { ClusterStatus, PrimaryMessage, WireError, WorkerMessage } from './
  * A stall watchdog replaces it when its event loop stays blocked past the limit.
  */
 
-const AUTOSCALE_REPORT_MS = 1_000;
+/** How often a worker reports its utilization (the supervisor's autoscaler reads it). */
+const LOAD_REPORT_MS = 1_000;
 /** Drain budget when the primary went away without saying goodbye. */
 const ORPHAN_DRAIN_MS = 2_000;
 
@@ -95,7 +96,7 @@ function reportLoad(): void {
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
     send({ type: 'load', busy, inFlight: scoring?.inFlight() ?? 0 });
-  }, AUTOSCALE_REPORT_MS).unref();
+  }, LOAD_REPORT_MS).unref();
 }
 
 async function start(spec: ServeSpec, generation: number, replica: number): Promise<void> {
@@ -146,7 +147,7 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   connections = new WorkerConnections(scoring.server);
   // Installs prom-client's answer to the primary's requests for this worker's metrics.
   new AggregatorRegistry();
-  if (spec.autoscale) reportLoad();
+  reportLoad();
   scoring.setReady(status.ready);
   w.arm('serving', spec.limits.scoringTimeoutMs);
   phase = 'serving';
