@@ -451,13 +451,13 @@ describe('dashboard in a real browser', { skip: SKIP, timeout: 300_000 }, () => 
   });
 
   test('when a key is copied, shown and regenerated with confirmation then the page shows the new key and scoring works with it', async () => {
-    const before = (await api<{ primaryKey: string }>('/api/services/sum-svc/keys')).body.primaryKey;
+    const oldKey = (await api<{ primaryKey: string }>('/api/services/sum-svc/keys')).body.primaryKey;
     const shown = page.locator('code[data-key="primary"]');
-    assert.equal(await shown.textContent(), `${'•'.repeat(12)}${before.slice(-4)}`, 'masked');
+    assert.equal(await shown.textContent(), `${'•'.repeat(12)}${oldKey.slice(-4)}`, 'masked');
     await page.locator('button[aria-label="Copy primary key"]').click();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), before);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), oldKey);
     await page.locator('button[aria-label="Show the primary key"]').click();
-    assert.equal(await shown.textContent(), before);
+    assert.equal(await shown.textContent(), oldKey);
     await page.locator('button[aria-label="Hide the primary key"]').click();
 
     const regenerate = page.locator('.keys button', { hasText: 'Regenerate…' }).first();
@@ -467,7 +467,7 @@ describe('dashboard in a real browser', { skip: SKIP, timeout: 300_000 }, () => 
     await dialog.locator('button', { hasText: 'Cancel' }).click();
     assert.equal(
       (await api<{ primaryKey: string }>('/api/services/sum-svc/keys')).body.primaryKey,
-      before,
+      oldKey,
       'cancel changes nothing',
     );
 
@@ -476,11 +476,21 @@ describe('dashboard in a real browser', { skip: SKIP, timeout: 300_000 }, () => 
     const after = await eventually(
       'a new primary key',
       async () => (await api<{ primaryKey: string }>('/api/services/sum-svc/keys')).body.primaryKey,
-      (k) => k !== before,
+      (k) => k !== oldKey,
     );
-    await textOf(shown, 'the new masked key', new RegExp(`${after.slice(-4).replace(/[-_]/g, '\\$&')}$`));
+    await eventually(
+      'the new masked key',
+      async () => (await shown.textContent()) ?? '',
+      (text) => text === `${'•'.repeat(12)}${after.slice(-4)}`,
+    );
     await textOf(page.locator('#toast'), 'the regenerate message', /New primary key/);
-    await textOf(page.locator('#service-overview'), 'the key roll-out', /generation 2 succeeded/, 60_000);
+    const rolled = (await api<{ generation: number }>('/api/services/sum-svc')).body.generation;
+    await textOf(
+      page.locator('#service-overview'),
+      'the key roll-out',
+      new RegExp(`generation ${rolled} succeeded`),
+      60_000,
+    );
     await page.locator('#score-button').click();
     await textOf(page.locator('#score-status'), 'a score with the new key', /HTTP 200/);
   });
@@ -489,11 +499,17 @@ describe('dashboard in a real browser', { skip: SKIP, timeout: 300_000 }, () => 
     await page.locator('#update-button').click();
     const dialog = page.locator('dialog[open]');
     await dialog.locator('#update-model-0').selectOption('summer:2');
+    const generation = (await api<{ generation: number }>('/api/services/sum-svc')).body.generation;
     await dialog.locator('button', { hasText: 'Update service' }).click();
+    await textOf(
+      page.locator('#toast'),
+      'the update message',
+      new RegExp(`Updating sum-svc to summer:2 \\(generation ${generation + 1}\\)`),
+    );
     await textOf(
       page.locator('#service-overview'),
       'the update roll-out',
-      /summer:2[\s\S]*generation 3 succeeded/,
+      new RegExp(`summer:2[\\s\\S]*generation ${generation + 1} succeeded`),
       60_000,
     );
     const { body } = await api<{ models: string[] }>('/api/services/sum-svc');
