@@ -1,4 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
 import { BerthError } from '../../core/errors.js';
 import type { DataCollector } from '../data-collector.js';
 import type { Runtime } from '../runtime.js';
@@ -8,6 +9,11 @@ import { errorReply, JSON_TYPE, type Reply } from './http-reply.js';
 import type { PostRequestInfo, PostRoute } from './post-route.js';
 
 const OCTET_STREAM = 'application/octet-stream';
+
+/** ajv is loaded on first use only (services without a schema never pay its import). */
+function loadAjv(): typeof AjvClass {
+  return (createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass }).Ajv;
+}
 
 /**
  * `POST /score`: JSON bodies are parsed (400 when malformed) and checked against the input schema
@@ -99,6 +105,7 @@ export class ScoreRoute implements PostRoute {
       return null;
     }
     const schema = toJsonSchema(input, { lenientNumbers: true });
+    const Ajv = loadAjv();
     const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false });
     try {
       this.validator = ajv.compile(schema);
