@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BerthError } from '../core/errors.js';
@@ -29,6 +29,11 @@ export interface RunControlPlaneOptions {
   token?: string;
   reconcileIntervalMs?: number;
   log: Logger;
+  /**
+   * Called after the workspace folder disappeared under the running control plane (a removed
+   * temp folder): its services' replicas are stopped and the control plane closed first.
+   */
+  onWorkspaceRemoved?: () => void;
 }
 
 export interface RunningControlPlane {
@@ -42,6 +47,9 @@ export interface RunningControlPlane {
 const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
 ).version;
+
+/** How often the control plane checks that its workspace folder still exists (ms). */
+const WORKSPACE_CHECK_MS = 2_000;
 
 /** How long the first reconcile pass (adopting running services) may hold back the API (ms). */
 const ADOPT_WAIT_MS = 3_000;
@@ -128,13 +136,27 @@ export async function runControlPlane(options: RunControlPlaneOptions): Promise<
     writeControlPlaneInfo(workspaceDir, info);
     options.log.info({ url: info.url, workspace: workspaceDir }, 'control plane listening');
     let closed = false;
-    return {
+    const watch = setInterval(() => {
+      if (existsSync(join(workspaceDir, 'berth.db'))) return;
+      clearInterval(watch);
+      options.log.warn(
+        { workspace: workspaceDir },
+        'the workspace folder was removed: stopping its services and the control plane',
+      );
+      void controlPlane
+        .stopAllReplicas()
+        .then(() => running.close())
+        .finally(() => options.onWorkspaceRemoved?.());
+    }, WORKSPACE_CHECK_MS);
+    watch.unref();
+    const running: RunningControlPlane = {
       info,
       app,
       controlPlane,
       close: async () => {
         if (closed) return;
         closed = true;
+        clearInterval(watch);
         await controlPlane.stop();
         await app.close();
         const current = readControlPlaneInfo(workspaceDir);
@@ -143,6 +165,7 @@ export async function runControlPlane(options: RunControlPlaneOptions): Promise<
         releaseControlPlaneLock(workspaceDir);
       },
     };
+    return running;
   } catch (err) {
     stores.close();
     releaseControlPlaneLock(workspaceDir);

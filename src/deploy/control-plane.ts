@@ -99,6 +99,16 @@ export class ControlPlane {
     await Promise.allSettled([...this.tails.values()]);
   }
 
+  /**
+   * Stops the replicas of every service, leaving their desired state (used when the workspace folder
+   * was removed under a running control plane: nothing would manage them any more).
+   */
+  async stopAllReplicas(): Promise<void> {
+    await Promise.allSettled(
+      this.options.store.list().map((r) => this.options.target.stop(r.name, r.status.process, 5_000)),
+    );
+  }
+
   /** Reconciles every service; those with a step in progress are left to it (a long npm install blocks no one). */
   async reconcileAll(): Promise<void> {
     const names = this.options.store

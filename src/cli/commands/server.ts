@@ -171,6 +171,7 @@ async function runForeground(dir: string, opts: StartOptions): Promise<void> {
     port: opts.port,
     log,
     token: opts.token || undefined,
+    onWorkspaceRemoved: () => process.exit(0),
   });
   process.stdout.write(`Control plane listening on ${running.info.url} (workspace ${dir})\n`);
   await new Promise<void>((resolve) => {
