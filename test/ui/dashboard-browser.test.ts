@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { runCli } from '../helpers/run-cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; BERTH_CHROMIUM points elsewhere (another system's Chrome or Chromium). */
+const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
 const SKIP =
   process.env.BERTH_SKIP_BROWSER === '1'
     ? 'BERTH_SKIP_BROWSER=1: the dashboard browser tests are skipped on purpose'
@@ -117,7 +118,8 @@ describe('dashboard in a real browser', { skip: SKIP, timeout: 300_000 }, () => 
     if (!existsSync(CHROMIUM)) {
       throw new Error(
         `Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests need Debian's chromium package ` +
-          '(apt-get install -y chromium; .ci/run installs it). Set BERTH_SKIP_BROWSER=1 to skip them on purpose.',
+          '(apt-get install -y chromium; .ci/run installs it), or BERTH_CHROMIUM=PATH of another Chromium. ' +
+          'Set BERTH_SKIP_BROWSER=1 to skip them on purpose.',
       );
     }
     mkdirSync(ARTIFACTS, { recursive: true });
