@@ -1,0 +1,116 @@
+import { EventEmitter } from 'node:events';
+import { extname, resolve } from 'node:path';
+import { type InferenceConfig, loadInferenceConfig, parseInferenceConfig } from '../core/config/inference-config.js';
+import { BerthError } from '../core/errors.js';
+import { runBatchJob } from './batch-coordinator.js';
+import { BATCH_DEFAULTS, type BatchInputKind, type BatchRunOptions, checkBatchNumbers, defaultWorkerCount } from './batch-options.js';
+import type { BatchProgress, BatchSummary } from './batch-summary.js';
+import { type BatchWorkspace, resolveBatchModels } from './resolve-batch-models.js';
+import { statSync } from 'node:fs';
+
+/**
+ * Offline batch scoring of a large input with the same models and entry script a service uses
+ * (the SDK's face of `berth batch run`). Items are scored in parallel by worker processes (one
+ * per core by default); the output is JSON Lines in input order; an interrupted run continues with
+ * `resume: true` from its checkpoint.
+ *
+ * @example
+ * ```ts
+ * import { BatchJob, Workspace } from 'berth';
+ * const ws = Workspace.open('./.berth');
+ * const summary = await BatchJob.run(ws, {
+ *   models: ['iris:1'], inferenceConfig: 'inferenceconfig.json',
+ *   input: 'rows.jsonl', output: 'predictions.jsonl',
+ *   onProgress: (p) => console.log(`${p.items} items, ${p.itemsPerSecond}/s`),
+ * });
+ * console.log(summary.items, summary.failures);
+ * ```
+ */
+export class BatchJob extends EventEmitter<{ progress: [BatchProgress] }> {
+  /** Settles with the summary (or rejects with the run's BerthError). */
+  readonly result: Promise<BatchSummary>;
+  private readonly controller = new AbortController();
+
+  private constructor(ws: BatchWorkspace | undefined, options: BatchRunOptions) {
+    super();
+    const signal = options.signal ? AbortSignal.any([options.signal, this.controller.signal]) : this.controller.signal;
+    this.result = runJob(ws, {
+      ...options,
+      signal,
+      onProgress: (p) => {
+        options.onProgress?.(p);
+        this.emit('progress', p);
+      },
+    });
+  }
+
+  /**
+   * Runs a batch job to its end.
+   * @param ws the workspace holding `options.models`; may be undefined when only `modelDirs` are used.
+   * @returns the summary (status `completed`, or `interrupted` after `signal` aborted).
+   * @throws BerthError BATCH_FAILED (more failed items than `errorThreshold`, workers crashing again and
+   *   again; `details.summary` has the counts), INIT_FAILED, ENTRY_SCRIPT_NOT_FOUND, ENTRY_SCRIPT_INVALID,
+   *   INVALID_CONFIG, INVALID_ARGUMENT, PATH_NOT_FOUND, MODEL_NOT_FOUND.
+   */
+  static run(ws: BatchWorkspace | undefined, options: BatchRunOptions): Promise<BatchSummary> {
+    return runJob(ws, options);
+  }
+
+  /** Starts a batch job and returns at once: listen to `progress` events, await `result`, or `cancel()`. */
+  static start(ws: BatchWorkspace | undefined, options: BatchRunOptions): BatchJob {
+    return new BatchJob(ws, options);
+  }
+
+  /** Stops the run after committing what is finished; `result` resolves with status `interrupted`. */
+  cancel(): void {
+    this.controller.abort();
+  }
+}
+
+async function runJob(ws: BatchWorkspace | undefined, options: BatchRunOptions): Promise<BatchSummary> {
+  checkBatchNumbers(options);
+  if (!options.input) throw new BerthError('INVALID_ARGUMENT', 'An input is required (a .jsonl or .csv file, or a folder).');
+  if (!options.output) throw new BerthError('INVALID_ARGUMENT', 'An output file is required.');
+  const refs = options.models ?? [];
+  const dirs = options.modelDirs ?? [];
+  if (refs.length + dirs.length === 0) {
+    throw new BerthError('INVALID_ARGUMENT', 'No model given.', { hint: 'Name at least one model: -m NAME:VERSION (or --model-dir DIR).' });
+  }
+  const config = inferenceConfigOf(options.inferenceConfig);
+  const input = resolve(options.input);
+  const inputKind = options.inputKind ?? detectInputKind(input);
+  const resolved = await resolveBatchModels(ws, refs, dirs);
+  try {
+    return await runBatchJob({
+      config,
+      models: resolved.models,
+      input,
+      inputKind,
+      output: resolve(options.output),
+      miniBatchSize: options.miniBatchSize ?? BATCH_DEFAULTS.miniBatchSize,
+      workers: options.workers ?? defaultWorkerCount(),
+      errorThreshold: options.errorThreshold ?? BATCH_DEFAULTS.errorThreshold,
+      resume: options.resume ?? false,
+      limits: { scoringTimeoutMs: BATCH_DEFAULTS.scoringTimeoutMs, initTimeoutMs: BATCH_DEFAULTS.initTimeoutMs },
+      onProgress: options.onProgress,
+      progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
+      signal: options.signal,
+      log: options.log,
+      workerOutput: options.workerOutput ?? process.stderr,
+      workerLogLevel: options.log?.level ?? 'warn',
+    });
+  } finally {
+    resolved.cleanup();
+  }
+}
+
+function inferenceConfigOf(value: string | InferenceConfig | undefined): InferenceConfig {
+  if (value === undefined) return parseInferenceConfig({ runtime: 'onnx' }, process.cwd());
+  return typeof value === 'string' ? loadInferenceConfig(value) : value;
+}
+
+/** folder → folder, `*.csv` → csv, anything else → jsonl. */
+export function detectInputKind(input: string): BatchInputKind {
+  if (statSync(input, { throwIfNoEntry: false })?.isDirectory()) return 'folder';
+  return extname(input).toLowerCase() === '.csv' ? 'csv' : 'jsonl';
+}

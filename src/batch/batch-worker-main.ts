@@ -1,0 +1,163 @@
+import { openSync, readSync, writeSync, writevSync } from 'node:fs';
+import { createLogger } from '../core/logger.js';
+import { toBerthError } from '../core/errors.js';
+import type { BatchScorer } from './batch-scorer.js';
+import { createBatchScorer } from './create-batch-scorer.js';
+import { type DecodedBatch, decodeFileMiniBatch, decodeFolderMiniBatch } from './item-decoder.js';
+import { errorLine, predictionLine } from './output-line.js';
+import type { BatchOutcome, ChunkOrder, CoordinatorMessage, WorkerInit, WorkerMessage, WriteOrder } from './worker-protocol.js';
+
+/**
+ * A batch worker process (forked by the coordinator): loads the runtime once, then scores the
+ * chunks it is sent, reading and parsing the input bytes itself, and writes each scored chunk
+ * into the output file at the offset the coordinator assigns (so output never crosses the IPC
+ * channel). It exits when the coordinator goes away.
+ */
+let init: WorkerInit | undefined;
+let scorer: BatchScorer | undefined;
+let inputFd = -1;
+let outputFd = -1;
+const queue: ChunkOrder[] = [];
+const held = new Map<number, Buffer[]>();
+let draining = false;
+let lastYield = 0;
+/** Longest stretch of scoring without looking at the coordinator's messages. */
+const YIELD_MS = 2;
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+// The coordinator finished or died: free the runtime (python child processes) and go.
+process.on('disconnect', () => {
+  setTimeout(() => process.exit(0), 1000).unref();
+  void (scorer?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+});
+// Ctrl-C reaches the whole process group: the coordinator decides what happens to its workers.
+process.on('SIGINT', () => {});
+
+process.on('message', (message: CoordinatorMessage) => {
+  if (message.type === 'init') void start(message);
+  else if (message.type === 'chunk') {
+    queue.push(message);
+    if (!draining) void drain();
+  } else if (message.type === 'write') write(message);
+});
+
+async function start(message: WorkerInit): Promise<void> {
+  init = message;
+  const log = createLogger({ name: 'berth-batch-worker', stderr: true, level: message.logLevel });
+  try {
+    if (message.input.kind !== 'folder') inputFd = openSync(message.input.path, 'r');
+    outputFd = openSync(message.output, 'r+');
+    scorer = await createBatchScorer({ config: message.config, models: message.models, log, limits: message.limits });
+    send({ type: 'ready', mode: scorer.mode });
+  } catch (err) {
+    const e = toBerthError(err);
+    send({ type: 'init-failed', error: { code: e.code, message: e.message, hint: e.hint } });
+    setTimeout(() => process.exit(1), 100).unref();
+  }
+}
+
+async function drain(): Promise<void> {
+  draining = true;
+  try {
+    while (queue.length > 0) {
+      const order = queue.shift() as ChunkOrder;
+      const started = performance.now();
+      const buffers: Buffer[] = [];
+      const outcomes: BatchOutcome[] = [];
+      const bytes = readChunk(order);
+      for (const batch of order.batches) {
+        const input = (init as WorkerInit).input;
+        const decoded =
+          input.kind === 'folder'
+            ? decodeFolderMiniBatch(batch, input)
+            : decodeFileMiniBatch(bytes.buf, bytes.offset, batch, input, { flatRows: (scorer as BatchScorer).flatRows });
+        const { text, outcome } = await scoreItems(decoded);
+        // let write orders through while a long chunk is being scored (they unblock the other workers)
+        if (performance.now() - lastYield > YIELD_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+        const buf = Buffer.from(text);
+        outcome.bytes = buf.length;
+        buffers.push(buf);
+        outcomes.push(outcome);
+      }
+      held.set(order.id, buffers);
+      send({ type: 'scored', id: order.id, batches: outcomes, busyMs: performance.now() - started });
+    }
+  } catch (err) {
+    const e = toBerthError(err);
+    send({ type: 'failed', error: { code: e.code, message: e.message } });
+    setTimeout(() => process.exit(1), 100).unref();
+  } finally {
+    draining = false;
+  }
+}
+
+async function scoreItems(decoded: DecodedBatch): Promise<{ text: string; outcome: BatchOutcome }> {
+  const { items } = decoded;
+  let valid = items;
+  for (const item of items) {
+    if (item.malformed) {
+      valid = items.filter((i) => !i.malformed);
+      break;
+    }
+  }
+  const result = valid.length > 0 ? await (scorer as BatchScorer).score({ ...decoded, items: valid }) : { predictions: [] };
+  const { predictions, errors } = result;
+  const outcome: BatchOutcome = { bytes: 0, items: items.length, failures: 0, malformed: [] };
+  let text = '';
+  let j = 0;
+  for (const item of items) {
+    if (item.malformed) {
+      outcome.malformed.push({ line: item.line, message: item.malformed.message });
+      outcome.failures++;
+      outcome.firstError ??= item.malformed.message;
+      text += errorLine(item, item.malformed);
+      continue;
+    }
+    const error = errors?.[j];
+    if (error) {
+      outcome.failures++;
+      outcome.firstError ??= error.message;
+      text += errorLine(item, error);
+    } else {
+      text += predictionLine(item, predictions[j]);
+    }
+    j++;
+  }
+  return { text, outcome };
+}
+
+/** Reads the byte range of a chunk's mini-batches (files); folders read their files per item. */
+function readChunk(order: ChunkOrder): { buf: Buffer; offset: number } {
+  if (inputFd < 0 || order.batches.length === 0) return { buf: Buffer.alloc(0), offset: 0 };
+  const offset = order.batches[0].start;
+  const end = order.batches[order.batches.length - 1].end;
+  const buf = Buffer.allocUnsafe(end - offset);
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(inputFd, buf, got, buf.length - got, offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return { buf: got === buf.length ? buf : buf.subarray(0, got), offset };
+}
+
+function write(order: WriteOrder): void {
+  const buffers = (held.get(order.id) ?? []).slice(0, order.batches);
+  held.delete(order.id);
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let done = buffers.length > 0 ? writevSync(outputFd, buffers, order.offset) : 0;
+  if (done < total) {
+    const rest = Buffer.concat(buffers).subarray(done);
+    let at = 0;
+    while (at < rest.length) at += writeSync(outputFd, rest, at, rest.length - at, order.offset + done + at);
+    done = total;
+  }
+  send({ type: 'written', id: order.id, bytes: total });
+}

@@ -1,0 +1,88 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BatchOutcome, CoordinatorMessage, WorkerInit, WorkerMessage } from './worker-protocol.js';
+import type { MiniBatch } from './mini-batch.js';
+
+/** A group of consecutive mini-batches handed to one worker, and what became of it. */
+export interface Chunk {
+  /** Fresh for every dispatch. */
+  id: number;
+  batches: MiniBatch[];
+  /** 2 once retried after its worker crashed while scoring it. */
+  attempt: 1 | 2;
+  /**
+   * queued → sent (to a worker) → scored (held by it) → writing (offset assigned) → written (in the
+   * file, not yet committed); `stale`: a write in flight that a rewind invalidated.
+   */
+  state: 'queued' | 'sent' | 'scored' | 'writing' | 'written' | 'stale';
+  worker?: BatchWorkerProcess;
+  outcomes?: BatchOutcome[];
+  /** Output lines made by the coordinator itself (items failed because their worker kept crashing). */
+  localLines?: Buffer[];
+  /** Mini-batches the write covers (fewer than all when the error threshold stops the run inside it). */
+  writeCount?: number;
+  /** Where its write goes and how many bytes it is. */
+  offset?: number;
+  writeBytes?: number;
+}
+
+const SELF = import.meta.url;
+const WORKER_SCRIPT = fileURLToPath(new URL(`./batch-worker-main${SELF.endsWith('.ts') ? '.ts' : '.js'}`, SELF));
+
+/**
+ * One worker process of a batch run (child_process.fork: a crash, a native fault or an entry
+ * script calling process.exit takes down only that worker). Its stdout/stderr (entry-script
+ * prints, logs) are forwarded to `output`.
+ */
+export class BatchWorkerProcess {
+  readonly child: ChildProcess;
+  ready = false;
+  /** Set when the coordinator stops it, so its exit is no crash. */
+  stopping = false;
+  /** Chunks sent to it and not yet written, in the order sent. */
+  readonly chunks: Chunk[] = [];
+
+  constructor(
+    readonly id: number,
+    init: WorkerInit,
+    output: NodeJS.WritableStream,
+    onMessage: (worker: BatchWorkerProcess, message: WorkerMessage) => void,
+    onExit: (worker: BatchWorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void,
+  ) {
+    const execArgv = [...process.execArgv];
+    if (WORKER_SCRIPT.endsWith('.ts') && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
+    this.child = fork(WORKER_SCRIPT, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.child.stdout?.pipe(output, { end: false });
+    this.child.stderr?.pipe(output, { end: false });
+    this.child.on('message', (m: WorkerMessage) => onMessage(this, m));
+    this.child.once('exit', (code, signal) => onExit(this, code, signal));
+    // a worker that died before reading its init message: 'exit' reports it
+    this.child.on('error', () => {});
+    this.send(init);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Chunks sent and not yet scored (running or queued in the worker). */
+  get scoring(): number {
+    let n = 0;
+    for (const c of this.chunks) if (c.state === 'sent') n++;
+    return n;
+  }
+
+  send(message: CoordinatorMessage): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
+  /** Disconnects it (the worker closes its runtime and exits); kills it if it is still there after `graceMs`. */
+  stop(graceMs = 2000): void {
+    this.stopping = true;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.child.connected) this.child.disconnect();
+    setTimeout(() => {
+      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    }, graceMs).unref();
+  }
+}

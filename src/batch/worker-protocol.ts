@@ -1,0 +1,78 @@
+import type { InferenceConfig } from '../core/config/inference-config.js';
+import type { ServedModel } from '../serving/serve-spec.js';
+import type { InputDescription } from './item-decoder.js';
+import type { MiniBatch } from './mini-batch.js';
+
+/** Messages between the batch coordinator and its worker processes (child_process IPC). */
+
+/** First message to a worker: everything it needs to load the runtime and read the input. */
+export interface WorkerInit {
+  type: 'init';
+  config: InferenceConfig;
+  models: ServedModel[];
+  input: InputDescription;
+  /** The output file; workers write their scored chunks into it at offsets the coordinator assigns. */
+  output: string;
+  limits: { scoringTimeoutMs: number; initTimeoutMs: number };
+  logLevel: string;
+}
+
+/** Score these consecutive mini-batches and keep the result until told where to write it. */
+export interface ChunkOrder {
+  type: 'chunk';
+  id: number;
+  batches: MiniBatch[];
+}
+
+/** Write the first `batches` mini-batches of a scored chunk at `offset` of the output. */
+export interface WriteOrder {
+  type: 'write';
+  id: number;
+  offset: number;
+  batches: number;
+}
+
+export type CoordinatorMessage = WorkerInit | ChunkOrder | WriteOrder;
+
+/** What one scored mini-batch produced. */
+export interface BatchOutcome {
+  /** Bytes of its output lines. */
+  bytes: number;
+  items: number;
+  failures: number;
+  /** Malformed input lines: their line numbers (files) and messages. */
+  malformed: { line?: number; message: string }[];
+  /** The first failure's message, for the coordinator's error message. */
+  firstError?: string;
+}
+
+export interface WorkerReady {
+  type: 'ready';
+  mode: 'tensor' | 'runBatch' | 'run';
+}
+
+export interface WorkerInitFailed {
+  type: 'init-failed';
+  error: { code: string; message: string; hint?: string };
+}
+
+export interface ChunkScored {
+  type: 'scored';
+  id: number;
+  batches: BatchOutcome[];
+  /** Milliseconds spent scoring the chunk. */
+  busyMs: number;
+}
+
+export interface ChunkWritten {
+  type: 'written';
+  id: number;
+  bytes: number;
+}
+
+export interface WorkerFailed {
+  type: 'failed';
+  error: { code: string; message: string };
+}
+
+export type WorkerMessage = WorkerReady | WorkerInitFailed | ChunkScored | ChunkWritten | WorkerFailed;
