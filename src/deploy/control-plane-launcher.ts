@@ -51,6 +51,7 @@ export async function ensureControlPlane(
   try {
     const child = spawn(berth.command, args, {
       detached: true,
+      cwd: workspaceDir,
       stdio: ['ignore', out, out],
       env: options.env ?? process.env,
     });

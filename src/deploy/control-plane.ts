@@ -255,6 +255,15 @@ export class ControlPlane {
     this.options.log.info({ service: name }, 'service deleting');
     await this.reconcile(name);
     if (this.options.store.find(name)) await this.reconcile(name);
+    if (this.options.store.find(name)) {
+      throw new BerthError(
+        'INTERNAL',
+        `Service "${name}" could not be removed yet; it stays Deleting and is retried.`,
+        {
+          hint: 'See <workspace>/control-plane.log; berth service show NAME tells when it is gone.',
+        },
+      );
+    }
   }
 
   /** @throws SERVICE_NOT_FOUND */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BerthError } from '../../../core/errors.js';
 import type { ServeSpec, ServeState } from '../../../serving/serve-spec.js';
 import { writeServeSpecFile } from '../../../serving/serve-spec-file.js';
@@ -72,7 +73,12 @@ export class LocalTarget implements Target {
       const child = spawn(
         this.berth.command,
         [...this.berth.args, 'serve', '--spec', paths.specFile, '--state-file', paths.stateFile],
-        { detached: true, stdio: ['ignore', out, err], env: this.options.env ?? globalThis.process.env },
+        {
+          detached: true,
+          stdio: ['ignore', out, err],
+          env: this.options.env ?? globalThis.process.env,
+          cwd: workingDirectory(spec, paths.dir),
+        },
       );
       child.on('error', () => {});
       child.unref();
@@ -116,6 +122,16 @@ export class LocalTarget implements Target {
   async remove(name: string): Promise<void> {
     rmSync(this.paths(name).dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where a replica runs: the entry script's source folder (as the seed system's container, where the
+ * script's relative file opens work), else the service's folder.
+ */
+function workingDirectory(spec: ServeSpec, serviceDir: string): string {
+  const ic = spec.inferenceConfig;
+  const dir = ic.sourceDirectory ?? (ic.entryScript ? dirname(ic.entryScript) : undefined);
+  return dir && existsSync(dir) ? dir : serviceDir;
 }
 
 /** Kills what is left of a replica's process group (orphaned workers of a killed supervisor). */
