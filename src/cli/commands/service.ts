@@ -95,6 +95,21 @@ function showFields(view: ServiceView): Record<string, unknown> {
   };
 }
 
+/** Keys of a log line shown in its prefix (or not at all); the others are printed as key=value. */
+const STANDARD_LOG_KEYS = new Set([
+  'level',
+  'time',
+  'pid',
+  'hostname',
+  'name',
+  'role',
+  'replica',
+  'msg',
+  'err',
+  'stack',
+  'output',
+]);
+
 const LEVEL_NAMES: Record<number, string> = {
   10: 'TRACE',
   20: 'DEBUG',
@@ -123,7 +138,10 @@ export function formatLogLine(line: string): string {
   ]
     .filter((x) => x !== undefined)
     .join(' ');
-  let text = `${time} ${level.padEnd(5)} ${who ? `[${who}] ` : ''}${String(e.msg ?? '')}`;
+  const facts = Object.entries(e)
+    .filter(([k, v]) => !STANDARD_LOG_KEYS.has(k) && v !== null && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`);
+  let text = `${time} ${level.padEnd(5)} ${who ? `[${who}] ` : ''}${String(e.msg ?? '')}${facts.length ? ` ${facts.join(' ')}` : ''}`;
   const err = e.err as { stack?: string; message?: string } | undefined;
   const stack = typeof e.stack === 'string' ? e.stack : err?.stack;
   if (stack) text += `\n${stack.replace(/^/gm, '    ')}`;

@@ -59,14 +59,15 @@ export class ServiceApiClient implements ServiceMethods {
         signal: options.signal,
       });
     } catch (err) {
-      if ((err as Error).name === 'AbortError') return;
+      if (options.signal?.aborted) return;
       throw err;
     }
     const decoder = new TextDecoder();
     try {
       for await (const chunk of res.stream) options.onText(decoder.decode(chunk as Buffer, { stream: true }));
     } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
+      // Aborting (Ctrl-C) tears the response down: that is the normal end of following.
+      if (!options.signal?.aborted) throw err;
     }
   }
 
