@@ -114,6 +114,20 @@ export class ConnectionRouter {
     this.flush();
   }
 
+  /**
+   * Takes back an idle connection from a draining worker and hands it to a current one. Nothing is
+   * read from it here (as with pauseOnConnect): the client's next request waits in the kernel.
+   */
+  adopt(socket: Socket): void {
+    const handle = (socket as Socket & { _handle?: { reading?: boolean; readStop?: () => number } | null })
+      ._handle;
+    if (handle?.readStop) {
+      handle.reading = false;
+      handle.readStop();
+    }
+    this.route(socket);
+  }
+
   /** A worker exited: the connections it had not taken over go to another worker. */
   workerGone(worker: Worker): void {
     this.targets = this.targets.filter((w) => w !== worker);

@@ -1,8 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AggregatorRegistry } from 'prom-client';
+import type { AggregatorRegistry } from 'prom-client';
 import { isErrorCode } from '../core/error-catalogue.js';
 import { BerthError, toBerthError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -291,7 +292,7 @@ export class Supervisor {
       };
       worker.process.kill('SIGKILL');
     }, limit);
-    worker.on('message', (msg: unknown) => this.onMessage(replica, msg));
+    worker.on('message', (msg: unknown, handle: unknown) => this.onMessage(replica, msg, handle));
     worker.on('exit', (code, signal) => this.onExit(replica, code, signal));
     worker.on('error', (err) => this.log.warn({ err, replica: replica.index }, 'replica IPC error'));
   }
@@ -300,7 +301,7 @@ export class Supervisor {
     if (replica.worker.isConnected()) replica.worker.send(message, undefined, { keepOpen: false }, () => {});
   }
 
-  private onMessage(replica: Replica, msg: unknown): void {
+  private onMessage(replica: Replica, msg: unknown, handle?: unknown): void {
     if (!isWorkerMessage(msg)) return;
     const m = msg as
       | WorkerMessage
@@ -322,6 +323,9 @@ export class Supervisor {
         return;
       case 'draining':
         replica.onDraining?.();
+        return;
+      case 'conn-back':
+        if (handle instanceof Socket) this.current.router.adopt(handle);
         return;
       case 'init-failed':
         replica.initError = m.error;
@@ -713,8 +717,9 @@ export class Supervisor {
         finish: () => {
           if (!this.collections.delete(id)) return;
           clearTimeout(timer);
-          AggregatorRegistry.aggregate(collection.results)
-            .metrics()
+          // prom-client loads on the first scrape only: the supervisor starts faster without it.
+          import('prom-client')
+            .then(({ AggregatorRegistry: Aggregator }) => Aggregator.aggregate(collection.results).metrics())
             .then(resolve, (err: Error) => resolve(`# metrics aggregation failed: ${err.message}\n`));
         },
       };

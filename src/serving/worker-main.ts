@@ -144,7 +144,7 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   // The primary owns the port and hands connections over; this sets up the server's connection
   // tracking (idle/headers timeouts, closeIdleConnections) as listen() would.
   scoring.server.emit('listening');
-  connections = new WorkerConnections(scoring.server);
+  connections = new WorkerConnections(scoring.server, handBack);
   // Installs prom-client's answer to the primary's requests for this worker's metrics.
   new AggregatorRegistry();
   reportLoad();
@@ -153,6 +153,29 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   phase = 'serving';
   log.info({ ms: Math.round(performance.now() - started), runtime: runtime!.name }, 'replica ready');
   send({ type: 'ready' });
+}
+
+/** Gives an idle connection back to the primary (graceful drain): it goes to the new generation. */
+function handBack(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) {
+      socket.destroy();
+      resolve();
+      return;
+    }
+    // Detach it from this HTTP server entirely (node's handle passing would otherwise register it
+    // with the server's worker bookkeeping).
+    (socket as Socket & { server: unknown }).server = null;
+    process.send(
+      { type: 'conn-back' } satisfies WorkerMessage,
+      socket,
+      { keepOpen: false },
+      (err: Error | null) => {
+        if (err) socket.destroy();
+        resolve();
+      },
+    );
+  });
 }
 
 async function drain(timeoutMs: number, graceful: boolean): Promise<void> {

@@ -47,8 +47,10 @@ export type WorkerMessage =
   | { type: 'load'; busy: number; inFlight: number }
   /** A worker's `/metrics` asks for the cluster-wide text. */
   | { type: 'metrics-request'; id: number }
-  /** A graceful drain began: no new requests are taken and idle connections are closed. */
+  /** A graceful drain began: no new requests are taken and idle connections went back to the primary. */
   | { type: 'draining' }
+  /** An idle client connection (the message's handle) given back for another worker (graceful drain). */
+  | { type: 'conn-back' }
   | { type: 'drained' };
 
 /** prom-client's own cluster messages: the primary asks, the worker's prom-client answers. */

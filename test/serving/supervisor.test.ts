@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -25,6 +26,28 @@ async function workerPids(url: string, n: number): Promise<number[]> {
     return pids.size >= n;
   }, `${n} workers to answer`);
   return [...pids];
+}
+
+/** POSTs `{}` with `agent`; tells whether the request went on a reused (keep-alive) connection. */
+function postOn(
+  agent: Agent,
+  url: string,
+): Promise<{ status: number; body: Record<string, unknown>; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text), reused: req.reusedSocket }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end('{}');
+  });
 }
 
 function metric(text: string, name: string): number | undefined {
@@ -280,6 +303,26 @@ describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
     assert.equal(state.error, undefined);
     assert.deepEqual(state.replicas, { desired: 2, ready: 2 });
     assert.equal((await postJson(`${s.url}/score`, {})).body.version, 'b');
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when a keep-alive connection is idle at the reload then its next request reaches the new generation on it', async (t) => {
+    const dir = tempDir(t);
+    nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const spec = writeSpec(dir, 'sv-control.js', { replicas: 1 });
+    const s = await startServe(t, ['--spec', spec, '--state-file', stateFile]);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const first = await postOn(agent, `${s.url}/score`);
+    assert.equal(first.body.version, 'a');
+
+    writeSpec(dir, 'sv-version-b.js', { replicas: 1 });
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.generation === 2, 'generation 2');
+    const next = await postOn(agent, `${s.url}/score`);
+    assert.equal(next.body.version, 'b');
+    assert.equal(next.reused, true, 'the same connection, handed to the new generation');
     assert.equal((await s.stop()).code, 0);
   });
 
