@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { parseInferenceConfig } from '../core/config/inference-config.js';
 import { readJsonConfigFile, validateConfig } from '../core/config/validate-config.js';
 import { BerthError } from '../core/errors.js';
-import { withServeDefaults } from './serve-defaults.js';
+import { DEFAULT_SERVE_PORT, withServeDefaults } from './serve-defaults.js';
 import type { ServeSpec } from './serve-spec.js';
 import { writeJsonAtomic } from './state-file.js';
 
@@ -95,7 +95,7 @@ export function parseServeSpec(raw: unknown, baseDir: string, what = 'serve spec
     models: value.models.map((m) => ({ ...m, path: resolve(baseDir, m.path) })),
     inferenceConfig: parseInferenceConfig(value.inferenceConfig, baseDir, `${what}: inferenceConfig`),
     host: value.host ?? '127.0.0.1',
-    port: value.port ?? 5001,
+    port: value.port ?? DEFAULT_SERVE_PORT,
     replicas: value.replicas ?? 1,
     autoscale,
     limits: withServeDefaults(value.limits),

@@ -112,6 +112,14 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   });
   watchdog.arm('init', spec.limits.initTimeoutMs);
   const started = performance.now();
+  const w = watchdog;
+  const hooks: ScoringServerHooks = {
+    onRequestStart: w.onRequestStart,
+    onRequestEnd: w.onRequestEnd,
+    replicaCounts: () => ({ desired: status.desired, ready: status.readyReplicas }),
+    replicaRestarts: () => status.restarts,
+    metricsText: clusterMetrics,
+  };
   try {
     runtime = await createRuntime({
       config: spec.inferenceConfig,
@@ -121,6 +129,7 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
       environmentDir: spec.environmentDir,
     });
     await withTimeout(runtime.load(), spec.limits.initTimeoutMs, 'init()');
+    scoring = createScoringServer({ spec, runtime, log, hooks });
   } catch (thrown) {
     const err = toBerthError(thrown, 'INIT_FAILED');
     log.error({ err, code: err.code, stack: wire(err).stack }, `init failed: ${err.message}`);
@@ -132,23 +141,15 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
     await closeRuntime();
     await exit(0);
   }
-  const w = watchdog;
-  const hooks: ScoringServerHooks = {
-    onRequestStart: (socket: Socket) => w.onRequestStart(socket),
-    onRequestEnd: (socket: Socket) => w.onRequestEnd(socket),
-    replicaCounts: () => ({ desired: status.desired, ready: status.readyReplicas }),
-    replicaRestarts: () => status.restarts,
-    metricsText: clusterMetrics,
-  };
-  scoring = createScoringServer({ spec, runtime: runtime!, log, hooks });
+  const server = scoring!;
   // The primary owns the port and hands connections over; this sets up the server's connection
   // tracking (idle/headers timeouts, closeIdleConnections) as listen() would.
-  scoring.server.emit('listening');
-  connections = new WorkerConnections(scoring.server, handBack);
+  server.server.emit('listening');
+  connections = new WorkerConnections(server.server, handBack);
   // Installs prom-client's answer to the primary's requests for this worker's metrics.
   new AggregatorRegistry();
   reportLoad();
-  scoring.setReady(status.ready);
+  server.setReady(status.ready);
   w.arm('serving', spec.limits.scoringTimeoutMs);
   phase = 'serving';
   log.info({ ms: Math.round(performance.now() - started), runtime: runtime!.name }, 'replica ready');
