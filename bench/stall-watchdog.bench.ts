@@ -5,7 +5,8 @@
  *   plain     the scoring server alone in one process (no watchdog hooks, no supervisor)
  *   watchdog  the same plus the stall watchdog (its thread, heartbeat and per-request hooks)
  *   serve     `berth serve --replicas 1`: supervisor + one worker with the watchdog (what users run)
- * Prints req/s, p99, server CPU µs per request and the ratios watchdog/plain and serve/plain.
+ * Prints req/s, p99, server CPU µs per request and the ratios watchdog/plain and serve/plain, after the
+ * steadiest figure on a shared machine: the per-request hooks' own cost, timed in this process.
  * Env: BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_CONNS ("16 64"), BERTH_ANCHORS (/work/shared/anchors).
  * Needs dist/ (npm run build) and wrk.
  */
@@ -65,6 +66,30 @@ async function serveInProcess(withWatchdog: boolean, port: number): Promise<void
   const scoring = createScoringServer({ spec, runtime, log, hooks });
   scoring.setReady(true);
   scoring.server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
+/** ns per request of onRequestStart + onRequestEnd (the watchdog's hot-path work), best of 3 rounds. */
+async function hookCost(): Promise<number> {
+  const { startStallWatchdog } = await import(join(ROOT, 'dist', 'serving', 'stall-watchdog.js'));
+  const w = startStallWatchdog({ name: 'bench' });
+  w.arm('serving', 60_000);
+  const sockets = Array.from({ length: 64 }, (_, i) => ({
+    _handle: { fd: 20 + i },
+    _httpMessage: { req: { url: '/score' } },
+  }));
+  const n = 5_000_000;
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 3; round++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const s = sockets[i & 63];
+      w.onRequestStart(s);
+      w.onRequestEnd(s);
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / n);
+  }
+  await w.stop();
+  return best;
 }
 
 function median(xs: number[]): number {
@@ -158,6 +183,9 @@ async function main(): Promise<void> {
   }
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-wd-'));
   let port = 19_400 + Math.floor(Math.random() * 400);
+  process.stdout.write(
+    `stall watchdog hooks: ${(await hookCost()).toFixed(1)} ns per request (onRequestStart + onRequestEnd)\n`,
+  );
   process.stdout.write(
     `stall watchdog / supervisor cost, echo entry script, ${SECONDS} s x ${RUNS} runs, alternating, medians\n`,
   );
