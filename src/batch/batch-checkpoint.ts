@@ -47,17 +47,26 @@ export function readCheckpoint(path: string): BatchCheckpoint | undefined {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BerthError('INVALID_ARGUMENT', `Cannot read the checkpoint "${path}": ${(err as Error).message}`, { cause: err });
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `Cannot read the checkpoint "${path}": ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   try {
     const cp = JSON.parse(text) as BatchCheckpoint;
-    if (cp.version !== 1 || typeof cp.outputBytes !== 'number' || typeof cp.next?.offset !== 'number') throw new Error('unknown format');
+    if (cp.version !== 1 || typeof cp.outputBytes !== 'number' || typeof cp.next?.offset !== 'number')
+      throw new Error('unknown format');
     return cp;
   } catch (err) {
-    throw new BerthError('INVALID_ARGUMENT', `The checkpoint "${path}" is not a Berth batch checkpoint: ${(err as Error).message}.`, {
-      hint: 'Delete it and run again without --resume to start over.',
-      cause: err,
-    });
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `The checkpoint "${path}" is not a Berth batch checkpoint: ${(err as Error).message}.`,
+      {
+        hint: 'Delete it and run again without --resume to start over.',
+        cause: err,
+      },
+    );
   }
 }
 
@@ -78,7 +87,11 @@ export function writeCheckpoint(path: string, checkpoint: BatchCheckpoint): void
  * The same off the event loop: fsyncs the output file first (so every byte the checkpoint counts
  * is on disk before the checkpoint says so), then replaces the checkpoint.
  */
-export async function commitCheckpoint(outputFd: number, path: string, checkpoint: BatchCheckpoint): Promise<void> {
+export async function commitCheckpoint(
+  outputFd: number,
+  path: string,
+  checkpoint: BatchCheckpoint,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => fdatasync(outputFd, (err) => (err ? reject(err) : resolve())));
   const tmp = `${path}.tmp`;
   const file = await open(tmp, 'w');

@@ -1,13 +1,34 @@
-import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, statSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writevSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { InferenceConfig } from '../core/config/inference-config.js';
 import { isErrorCode } from '../core/error-catalogue.js';
 import { BerthError, toBerthError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ServedModel } from '../serving/serve-spec.js';
+import {
+  type BatchCheckpoint,
+  checkpointPathFor,
+  commitCheckpoint,
+  readCheckpoint,
+  writeCheckpoint,
+} from './batch-checkpoint.js';
 import { BATCH_DEFAULTS, type BatchInputKind } from './batch-options.js';
-import { type BatchCheckpoint, checkpointPathFor, commitCheckpoint, readCheckpoint, writeCheckpoint } from './batch-checkpoint.js';
-import { type BatchProgress, type BatchStatus, type BatchSummary, MAX_MALFORMED_LINES } from './batch-summary.js';
+import {
+  type BatchProgress,
+  type BatchStatus,
+  type BatchSummary,
+  MAX_MALFORMED_LINES,
+} from './batch-summary.js';
 import { BatchWorkerProcess, type Chunk } from './batch-worker-process.js';
 import { readCsvHeader } from './csv-record.js';
 import { FolderMiniBatchPlanner, fileListDigest, listInputFiles } from './folder-mini-batch-planner.js';
@@ -155,17 +176,26 @@ class BatchCoordinator {
     if ((spec.inputKind === 'folder') !== stat.isDirectory()) {
       throw new BerthError(
         'INVALID_ARGUMENT',
-        spec.inputKind === 'folder' ? `Input "${spec.input}" is not a folder.` : `Input "${spec.input}" is a folder, not a ${spec.inputKind} file.`,
+        spec.inputKind === 'folder'
+          ? `Input "${spec.input}" is not a folder.`
+          : `Input "${spec.input}" is a folder, not a ${spec.inputKind} file.`,
       );
     }
     if (spec.inputKind === 'folder' && spec.config.runtime === 'onnx') {
-      throw new BerthError('INVALID_ARGUMENT', 'A folder of files needs an entry script: the onnx runtime cannot score raw file bytes.', {
-        hint: 'Use a node or python entry script that decodes each file ({name, bytes}) into the model input.',
-      });
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        'A folder of files needs an entry script: the onnx runtime cannot score raw file bytes.',
+        {
+          hint: 'Use a node or python entry script that decodes each file ({name, bytes}) into the model input.',
+        },
+      );
     }
     const { input, output } = spec;
     if (output === input || (spec.inputKind === 'folder' && output.startsWith(`${input}/`))) {
-      throw new BerthError('INVALID_ARGUMENT', `The output "${output}" must not be the input or inside the input folder.`);
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `The output "${output}" must not be the input or inside the input folder.`,
+      );
     }
 
     let start: InputPosition = { offset: 0, item: 0, line: 1 };
@@ -175,7 +205,14 @@ class BatchCoordinator {
     if (spec.inputKind === 'folder') {
       files = listInputFiles(input);
       this.totalItems = files.length;
-      this.identity = { path: input, kind: 'folder', size: 0, mtimeMs: 0, fileCount: files.length, filesSha256: fileListDigest(files) };
+      this.identity = {
+        path: input,
+        kind: 'folder',
+        size: 0,
+        mtimeMs: 0,
+        fileCount: files.length,
+        filesSha256: fileListDigest(files),
+      };
     } else if (spec.inputKind === 'csv') {
       const header = readCsvHeader(input);
       this.inputDescription.columns = header.columns;
@@ -185,7 +222,8 @@ class BatchCoordinator {
 
     mkdirSync(dirname(output), { recursive: true });
     const checkpoint = spec.resume ? readCheckpoint(this.checkpointPath) : undefined;
-    if (spec.resume && !checkpoint) this.log?.warn(`No checkpoint at ${this.checkpointPath}: starting from the beginning.`);
+    if (spec.resume && !checkpoint)
+      this.log?.warn(`No checkpoint at ${this.checkpointPath}: starting from the beginning.`);
     if (checkpoint) {
       this.checkSameInput(checkpoint);
       const size = statSync(output, { throwIfNoEntry: false })?.size ?? -1;
@@ -262,7 +300,8 @@ class BatchCoordinator {
     this.startFraction = this.fractionDone();
     for (let i = 0; i < spec.workers; i++) this.spawnWorker();
     this.commitTimer = setInterval(() => this.commitInBackground(), BATCH_DEFAULTS.commitIntervalMs);
-    if (spec.onProgress) this.progressTimer = setInterval(() => this.emitProgress(false), spec.progressIntervalMs);
+    if (spec.onProgress)
+      this.progressTimer = setInterval(() => this.emitProgress(false), spec.progressIntervalMs);
   }
 
   private spawnWorker(): void {
@@ -326,7 +365,10 @@ class BatchCoordinator {
         return;
       }
       case 'failed':
-        this.log?.warn({ worker: worker.id, error: message.error }, 'batch worker failed; it will be replaced');
+        this.log?.warn(
+          { worker: worker.id, error: message.error },
+          'batch worker failed; it will be replaced',
+        );
         return;
     }
   }
@@ -337,7 +379,10 @@ class BatchCoordinator {
     this.crashes++;
     const why = signal ? `signal ${signal}` : `exit code ${code}`;
     const suspect = worker.chunks.find((c) => c.state === 'sent');
-    this.log?.warn({ worker: worker.id, pid: worker.pid, why, chunks: worker.chunks.length }, 'batch worker crashed');
+    this.log?.warn(
+      { worker: worker.id, pid: worker.pid, why, chunks: worker.chunks.length },
+      'batch worker crashed',
+    );
     const lostWrite = worker.chunks.some((c) => c.state === 'writing');
     for (const chunk of worker.chunks) {
       if (chunk.state === 'stale') {
@@ -349,14 +394,18 @@ class BatchCoordinator {
     }
     worker.chunks.length = 0;
     if (lostWrite) this.rewind();
-    this.redo.sort((a, b) => a.batches[0].index - b.batches[0].index);
-    if (this.crashes > BATCH_DEFAULTS.maxWorkerCrashes || (!this.everReady && this.crashes >= Math.max(2, this.spec.workers))) {
+    if (
+      this.crashes > BATCH_DEFAULTS.maxWorkerCrashes ||
+      (!this.everReady && this.crashes >= Math.max(2, this.spec.workers))
+    ) {
       const err = new BerthError(
         'BATCH_FAILED',
         this.everReady
           ? `Batch run stopped: worker processes crashed ${this.crashes} times (last: ${why}).`
           : `Batch run stopped: worker processes exited while loading the model (${why}).`,
-        { hint: 'Run the entry script in a service (berth serve) to see why it crashes; continue with --resume once fixed.' },
+        {
+          hint: 'Run the entry script in a service (berth serve) to see why it crashes; continue with --resume once fixed.',
+        },
       );
       this.finish('failed', err);
       return;
@@ -369,9 +418,17 @@ class BatchCoordinator {
 
   /** Puts a chunk back to be scored again as it is (a fresh object: the old one may still get a stale reply). */
   private requeue(chunk: Chunk): void {
-    const again: Chunk = { id: 0, batches: chunk.batches, attempt: chunk.attempt, state: 'queued' };
+    const again: Chunk = {
+      id: 0,
+      batches: chunk.batches,
+      attempt: chunk.attempt,
+      isolated: chunk.isolated,
+      state: 'queued',
+    };
     this.outstanding.set(chunk.batches[0].index, again);
-    this.redo.push(again);
+    const queue = chunk.isolated ? this.retry : this.redo;
+    queue.push(again);
+    queue.sort((a, b) => a.batches[0].index - b.batches[0].index);
   }
 
   /**
@@ -401,12 +458,17 @@ class BatchCoordinator {
     this.stopAt = undefined;
   }
 
-  /** The chunk its worker was scoring when it crashed: its mini-batches are retried once, each alone; a second crash fails their items. */
+  /**
+   * The chunk its worker was scoring when it crashed. Several mini-batches: each is scored again
+   * alone (isolated), to find the one at fault. One mini-batch: retried once, alone; when its worker
+   * dies again, its items are marked failed and the run goes on.
+   */
   private retryAfterCrash(chunk: Chunk, why: string): void {
     this.outstanding.delete(chunk.batches[0].index);
-    if (chunk.attempt === 1) {
+    if (chunk.batches.length > 1 || chunk.attempt === 1) {
+      const attempt = chunk.batches.length > 1 ? 1 : 2;
       for (const batch of chunk.batches) {
-        const single: Chunk = { id: 0, batches: [batch], attempt: 2, state: 'queued' };
+        const single: Chunk = { id: 0, batches: [batch], attempt, isolated: true, state: 'queued' };
         this.outstanding.set(batch.index, single);
         this.retry.push(single);
       }
@@ -418,7 +480,9 @@ class BatchCoordinator {
     const lines = this.crashLines(batch, message);
     chunk.worker = undefined;
     chunk.localLines = [lines];
-    chunk.outcomes = [{ bytes: lines.length, items: batch.count, failures: batch.count, malformed: [], firstError: message }];
+    chunk.outcomes = [
+      { bytes: lines.length, items: batch.count, failures: batch.count, malformed: [], firstError: message },
+    ];
     chunk.state = 'scored';
     this.outstanding.set(batch.index, chunk);
   }
@@ -431,7 +495,9 @@ class BatchCoordinator {
     try {
       const buf = Buffer.allocUnsafe(batch.end - batch.start);
       readSync(fd, buf, 0, buf.length, batch.start);
-      const { items } = decodeFileMiniBatch(buf, batch.start, batch, this.inputDescription, { flatRows: true });
+      const { items } = decodeFileMiniBatch(buf, batch.start, batch, this.inputDescription, {
+        flatRows: true,
+      });
       return Buffer.from(items.map((item) => errorLine(item, error)).join(''));
     } finally {
       closeSync(fd);
@@ -444,7 +510,7 @@ class BatchCoordinator {
     for (const worker of this.workers) {
       if (!worker.ready || worker.stopping) continue;
       for (;;) {
-        if (worker.chunks.some((c) => c.attempt === 2 && c.state === 'sent')) break;
+        if (worker.chunks.some((c) => c.isolated && c.state === 'sent')) break;
         if (this.retry.length > 0 && worker.scoring === 0) {
           this.send(worker, this.retry.shift() as Chunk);
           break;
@@ -497,7 +563,7 @@ class BatchCoordinator {
   private assignWrites(): void {
     while (!this.finished && this.stopAt === undefined && this.staleWrites.size === 0) {
       const chunk = this.outstanding.get(this.assignIndex);
-      if (!chunk || chunk.state !== 'scored' || !chunk.outcomes) break;
+      if (chunk?.state !== 'scored' || !chunk.outcomes) break;
       const outcomes = chunk.outcomes;
       let count = chunk.batches.length;
       let stop = false;
@@ -536,7 +602,7 @@ class BatchCoordinator {
     for (;;) {
       if (this.finished) return;
       const chunk = this.outstanding.get(this.nextIndex);
-      if (!chunk || chunk.state !== 'written') break;
+      if (chunk?.state !== 'written') break;
       const count = chunk.writeCount ?? chunk.batches.length;
       const outcomes = chunk.outcomes as BatchOutcome[];
       for (let j = 0; j < count; j++) this.account(outcomes[j]);
@@ -570,13 +636,15 @@ class BatchCoordinator {
     this.failures += outcome.failures;
     this.malformed += outcome.malformed.length;
     for (const m of outcome.malformed) {
-      if (this.malformedLines.length < MAX_MALFORMED_LINES && m.line !== undefined) this.malformedLines.push(m.line);
+      if (this.malformedLines.length < MAX_MALFORMED_LINES && m.line !== undefined)
+        this.malformedLines.push(m.line);
     }
     if (outcome.firstError && this.firstFailures.length < 3) this.firstFailures.push(outcome.firstError);
   }
 
   private checkDone(): void {
-    if (!this.finished && this.plannerDone && this.outstanding.size === 0 && this.staleWrites.size === 0) this.finish('completed');
+    if (!this.finished && this.plannerDone && this.outstanding.size === 0 && this.staleWrites.size === 0)
+      this.finish('completed');
   }
 
   /** What the checkpoint says now. */
@@ -629,7 +697,12 @@ class BatchCoordinator {
     clearInterval(this.progressTimer);
     this.spec.signal?.removeEventListener('abort', this.onAbort);
     const exits = [...this.workers].map(
-      (w) => new Promise<void>((resolve) => (w.child.exitCode !== null || w.child.signalCode !== null ? resolve() : w.child.once('exit', () => resolve()))),
+      (w) =>
+        new Promise<void>((resolve) =>
+          w.child.exitCode !== null || w.child.signalCode !== null
+            ? resolve()
+            : w.child.once('exit', () => resolve()),
+        ),
     );
     for (const w of this.workers) w.stop();
     this.planner?.close();
@@ -646,7 +719,9 @@ class BatchCoordinator {
       if (error) {
         const details = (error.details ?? {}) as Record<string, unknown>;
         details.summary = summary;
-        this.reject(new BerthError(error.code, error.message, { hint: error.hint, cause: error.cause, details }));
+        this.reject(
+          new BerthError(error.code, error.message, { hint: error.hint, cause: error.cause, details }),
+        );
       } else {
         this.resolve(summary);
       }

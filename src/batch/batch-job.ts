@@ -1,12 +1,22 @@
 import { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { type InferenceConfig, loadInferenceConfig, parseInferenceConfig } from '../core/config/inference-config.js';
+import {
+  type InferenceConfig,
+  loadInferenceConfig,
+  parseInferenceConfig,
+} from '../core/config/inference-config.js';
 import { BerthError } from '../core/errors.js';
 import { runBatchJob } from './batch-coordinator.js';
-import { BATCH_DEFAULTS, type BatchInputKind, type BatchRunOptions, checkBatchNumbers, defaultWorkerCount } from './batch-options.js';
+import {
+  BATCH_DEFAULTS,
+  type BatchInputKind,
+  type BatchRunOptions,
+  checkBatchNumbers,
+  defaultWorkerCount,
+} from './batch-options.js';
 import type { BatchProgress, BatchSummary } from './batch-summary.js';
 import { type BatchWorkspace, resolveBatchModels } from './resolve-batch-models.js';
-import { statSync } from 'node:fs';
 
 /**
  * Offline batch scoring of a large input with the same models and entry script a service uses
@@ -33,7 +43,9 @@ export class BatchJob extends EventEmitter<{ progress: [BatchProgress] }> {
 
   private constructor(ws: BatchWorkspace | undefined, options: BatchRunOptions) {
     super();
-    const signal = options.signal ? AbortSignal.any([options.signal, this.controller.signal]) : this.controller.signal;
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, this.controller.signal])
+      : this.controller.signal;
     this.result = runJob(ws, {
       ...options,
       signal,
@@ -69,12 +81,15 @@ export class BatchJob extends EventEmitter<{ progress: [BatchProgress] }> {
 
 async function runJob(ws: BatchWorkspace | undefined, options: BatchRunOptions): Promise<BatchSummary> {
   checkBatchNumbers(options);
-  if (!options.input) throw new BerthError('INVALID_ARGUMENT', 'An input is required (a .jsonl or .csv file, or a folder).');
+  if (!options.input)
+    throw new BerthError('INVALID_ARGUMENT', 'An input is required (a .jsonl or .csv file, or a folder).');
   if (!options.output) throw new BerthError('INVALID_ARGUMENT', 'An output file is required.');
   const refs = options.models ?? [];
   const dirs = options.modelDirs ?? [];
   if (refs.length + dirs.length === 0) {
-    throw new BerthError('INVALID_ARGUMENT', 'No model given.', { hint: 'Name at least one model: -m NAME:VERSION (or --model-dir DIR).' });
+    throw new BerthError('INVALID_ARGUMENT', 'No model given.', {
+      hint: 'Name at least one model: -m NAME:VERSION (or --model-dir DIR).',
+    });
   }
   const config = inferenceConfigOf(options.inferenceConfig);
   const input = resolve(options.input);
@@ -91,7 +106,10 @@ async function runJob(ws: BatchWorkspace | undefined, options: BatchRunOptions):
       workers: options.workers ?? defaultWorkerCount(),
       errorThreshold: options.errorThreshold ?? BATCH_DEFAULTS.errorThreshold,
       resume: options.resume ?? false,
-      limits: { scoringTimeoutMs: BATCH_DEFAULTS.scoringTimeoutMs, initTimeoutMs: BATCH_DEFAULTS.initTimeoutMs },
+      limits: {
+        scoringTimeoutMs: BATCH_DEFAULTS.scoringTimeoutMs,
+        initTimeoutMs: BATCH_DEFAULTS.initTimeoutMs,
+      },
       onProgress: options.onProgress,
       progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
       signal: options.signal,

@@ -62,9 +62,14 @@ export interface BatchRunOptions {
 }
 
 /** Validates the numeric options; throws INVALID_ARGUMENT naming the flag. */
-export function checkBatchNumbers(options: Pick<BatchRunOptions, 'miniBatchSize' | 'workers' | 'errorThreshold'>): void {
+export function checkBatchNumbers(
+  options: Pick<BatchRunOptions, 'miniBatchSize' | 'workers' | 'errorThreshold'>,
+): void {
   const { miniBatchSize, workers, errorThreshold } = options;
-  if (miniBatchSize !== undefined && !(Number.isInteger(miniBatchSize) && miniBatchSize >= 1 && miniBatchSize <= 1_000_000)) {
+  if (
+    miniBatchSize !== undefined &&
+    !(Number.isInteger(miniBatchSize) && miniBatchSize >= 1 && miniBatchSize <= 1_000_000)
+  ) {
     throw invalid(`--mini-batch-size must be an integer from 1 to 1000000, got ${miniBatchSize}.`);
   }
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 256)) {

@@ -1,11 +1,18 @@
 import { openSync, readSync, writeSync, writevSync } from 'node:fs';
-import { createLogger } from '../core/logger.js';
 import { toBerthError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
 import type { BatchScorer } from './batch-scorer.js';
 import { createBatchScorer } from './create-batch-scorer.js';
 import { type DecodedBatch, decodeFileMiniBatch, decodeFolderMiniBatch } from './item-decoder.js';
 import { errorLine, predictionLine } from './output-line.js';
-import type { BatchOutcome, ChunkOrder, CoordinatorMessage, WorkerInit, WorkerMessage, WriteOrder } from './worker-protocol.js';
+import type {
+  BatchOutcome,
+  ChunkOrder,
+  CoordinatorMessage,
+  WorkerInit,
+  WorkerMessage,
+  WriteOrder,
+} from './worker-protocol.js';
 
 /**
  * A batch worker process (forked by the coordinator): loads the runtime once, then scores the
@@ -50,7 +57,12 @@ async function start(message: WorkerInit): Promise<void> {
   try {
     if (message.input.kind !== 'folder') inputFd = openSync(message.input.path, 'r');
     outputFd = openSync(message.output, 'r+');
-    scorer = await createBatchScorer({ config: message.config, models: message.models, log, limits: message.limits });
+    scorer = await createBatchScorer({
+      config: message.config,
+      models: message.models,
+      log,
+      limits: message.limits,
+    });
     send({ type: 'ready', mode: scorer.mode });
   } catch (err) {
     const e = toBerthError(err);
@@ -73,7 +85,9 @@ async function drain(): Promise<void> {
         const decoded =
           input.kind === 'folder'
             ? decodeFolderMiniBatch(batch, input)
-            : decodeFileMiniBatch(bytes.buf, bytes.offset, batch, input, { flatRows: (scorer as BatchScorer).flatRows });
+            : decodeFileMiniBatch(bytes.buf, bytes.offset, batch, input, {
+                flatRows: (scorer as BatchScorer).flatRows,
+              });
         const { text, outcome } = await scoreItems(decoded);
         // let write orders through while a long chunk is being scored (they unblock the other workers)
         if (performance.now() - lastYield > YIELD_MS) {
@@ -106,7 +120,10 @@ async function scoreItems(decoded: DecodedBatch): Promise<{ text: string; outcom
       break;
     }
   }
-  const result = valid.length > 0 ? await (scorer as BatchScorer).score({ ...decoded, items: valid }) : { predictions: [] };
+  const result =
+    valid.length > 0
+      ? await (scorer as BatchScorer).score({ ...decoded, items: valid })
+      : { predictions: [] };
   const { predictions, errors } = result;
   const outcome: BatchOutcome = { bytes: 0, items: items.length, failures: 0, malformed: [] };
   let text = '';

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BatchOutcome, CoordinatorMessage, WorkerInit, WorkerMessage } from './worker-protocol.js';
 import type { MiniBatch } from './mini-batch.js';
+import type { BatchOutcome, CoordinatorMessage, WorkerInit, WorkerMessage } from './worker-protocol.js';
 
 /** A group of consecutive mini-batches handed to one worker, and what became of it. */
 export interface Chunk {
@@ -10,6 +10,8 @@ export interface Chunk {
   batches: MiniBatch[];
   /** 2 once retried after its worker crashed while scoring it. */
   attempt: 1 | 2;
+  /** Scored alone on a worker, so that a crash is known to be its own (after a crash of a bigger chunk). */
+  isolated?: boolean;
   /**
    * queued → sent (to a worker) → scored (held by it) → writing (offset assigned) → written (in the
    * file, not yet committed); `stale`: a write in flight that a rewind invalidated.
@@ -27,7 +29,9 @@ export interface Chunk {
 }
 
 const SELF = import.meta.url;
-const WORKER_SCRIPT = fileURLToPath(new URL(`./batch-worker-main${SELF.endsWith('.ts') ? '.ts' : '.js'}`, SELF));
+const WORKER_SCRIPT = fileURLToPath(
+  new URL(`./batch-worker-main${SELF.endsWith('.ts') ? '.ts' : '.js'}`, SELF),
+);
 
 /**
  * One worker process of a batch run (child_process.fork: a crash, a native fault or an entry
@@ -50,7 +54,8 @@ export class BatchWorkerProcess {
     onExit: (worker: BatchWorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void,
   ) {
     const execArgv = [...process.execArgv];
-    if (WORKER_SCRIPT.endsWith('.ts') && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
+    if (WORKER_SCRIPT.endsWith('.ts') && !execArgv.some((a) => a.includes('tsx')))
+      execArgv.push('--import', 'tsx');
     this.child = fork(WORKER_SCRIPT, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child.stdout?.pipe(output, { end: false });
     this.child.stderr?.pipe(output, { end: false });

@@ -47,7 +47,8 @@ export function splitCsvRecord(text: string): { fields: string[]; quoted: boolea
       const comma = text.indexOf(',', i);
       const stop = comma === -1 ? n : comma;
       const value = text.slice(i, stop);
-      if (value.includes('"')) throw new CsvSyntaxError(`stray quote in unquoted column ${fields.length + 1}`);
+      if (value.includes('"'))
+        throw new CsvSyntaxError(`stray quote in unquoted column ${fields.length + 1}`);
       fields.push(value);
       quoted.push(false);
       if (comma === -1) break;
@@ -109,16 +110,24 @@ export function readCsvHeader(path: string): { columns: string[]; dataStart: Inp
   try {
     columns = splitCsvRecord(headerText).fields;
   } catch (err) {
-    throw new BerthError('INVALID_ARGUMENT', `The header row of CSV input "${path}" is malformed: ${(err as Error).message}.`);
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `The header row of CSV input "${path}" is malformed: ${(err as Error).message}.`,
+    );
   }
   const seen = new Set<string>();
   for (const [i, c] of columns.entries()) {
-    if (c === '') throw new BerthError('INVALID_ARGUMENT', `Column ${i + 1} of the CSV header of "${path}" has no name.`);
-    if (seen.has(c)) throw new BerthError('INVALID_ARGUMENT', `The CSV header of "${path}" names column "${c}" twice.`);
+    if (c === '')
+      throw new BerthError('INVALID_ARGUMENT', `Column ${i + 1} of the CSV header of "${path}" has no name.`);
+    if (seen.has(c))
+      throw new BerthError('INVALID_ARGUMENT', `The CSV header of "${path}" names column "${c}" twice.`);
     seen.add(c);
   }
   const offset = Buffer.byteLength(text.slice(0, end));
-  return { columns, dataStart: { offset, item: 0, line: lines + (text.slice(0, end).endsWith('\n') ? 0 : 1) } };
+  return {
+    columns,
+    dataStart: { offset, item: 0, line: lines + (text.slice(0, end).endsWith('\n') ? 0 : 1) },
+  };
 }
 
 /** Index just past the line break ending the first record (quotes respected), or -1 when not in `text` yet. */

@@ -61,13 +61,15 @@ export interface DecodeOptions {
 /** The bytes an item was read from (a JSON line, a file), or its value as JSON (CSV rows, ...). */
 export function rawOf(batch: DecodedBatch, item: DecodedItem): Buffer {
   if (item.bytes) return item.bytes;
-  if (batch.buf && item.start !== undefined && item.end !== undefined) return batch.buf.subarray(item.start, item.end);
-  return Buffer.from(JSON.stringify(valueOf(batch, item)));
+  if (batch.buf && item.start !== undefined && item.end !== undefined)
+    return batch.buf.subarray(item.start, item.end);
+  return Buffer.from(JSON.stringify(itemValue(batch, item)));
 }
 
 /** The item's value, rebuilding a flat-parsed row as an array. */
-export function valueOf(batch: DecodedBatch, item: DecodedItem): unknown {
-  if (item.flatCount !== undefined && batch.flat) return batch.flat.slice(item.flatStart, (item.flatStart ?? 0) + item.flatCount);
+export function itemValue(batch: DecodedBatch, item: DecodedItem): unknown {
+  if (item.flatCount !== undefined && batch.flat)
+    return batch.flat.slice(item.flatStart, (item.flatStart ?? 0) + item.flatCount);
   return item.value;
 }
 
@@ -118,7 +120,11 @@ export function decodeFileMiniBatch(
     if (contentEnd > pos && buf[contentEnd - 1] === CR) contentEnd--;
     if (contentEnd > pos) {
       row++;
-      items.push(csv ? csvItem(buf, pos, contentEnd, row, recordLine, input) : jsonItem(buf, pos, contentEnd, row, recordLine, flatRows));
+      items.push(
+        csv
+          ? csvItem(buf, pos, contentEnd, row, recordLine, input)
+          : jsonItem(buf, pos, contentEnd, row, recordLine, flatRows),
+      );
     }
     pos = lineEnd + 1;
   }
@@ -129,7 +135,14 @@ export function decodeFileMiniBatch(
 let flatScratch = new Float64Array(64 * 1024);
 let flatUsed = 0;
 
-function jsonItem(buf: Buffer, start: number, end: number, row: number, line: number, flatRows: boolean): DecodedItem {
+function jsonItem(
+  buf: Buffer,
+  start: number,
+  end: number,
+  row: number,
+  line: number,
+  flatRows: boolean,
+): DecodedItem {
   if (flatRows) {
     let count = parseNumbers(buf, start, end, flatScratch, flatUsed);
     while (count === NO_ROOM) {
@@ -151,12 +164,22 @@ function jsonItem(buf: Buffer, start: number, end: number, row: number, line: nu
     const value: unknown = JSON.parse(buf.toString('utf8', start, end));
     return { row, line, value, start, end, contentType: 'application/json' };
   } catch (err) {
-    const malformed = { code: 'BAD_REQUEST', message: `line ${line}: malformed JSON: ${(err as Error).message}` };
+    const malformed = {
+      code: 'BAD_REQUEST',
+      message: `line ${line}: malformed JSON: ${(err as Error).message}`,
+    };
     return { row, line, start, end, contentType: 'application/json', malformed };
   }
 }
 
-function csvItem(buf: Buffer, start: number, end: number, row: number, line: number, input: InputDescription): DecodedItem {
+function csvItem(
+  buf: Buffer,
+  start: number,
+  end: number,
+  row: number,
+  line: number,
+  input: InputDescription,
+): DecodedItem {
   try {
     const value = parseCsvRow(buf.toString('utf8', start, end), input.columns ?? []);
     return { row, line, value, contentType: 'application/json' };
@@ -175,7 +198,11 @@ export function decodeFolderMiniBatch(batch: MiniBatch, input: InputDescription)
       return { file, value: { name: file, bytes }, bytes, contentType: 'application/octet-stream' };
     } catch (err) {
       const message = `cannot read file "${file}": ${(err as Error).message}`;
-      return { file, contentType: 'application/octet-stream', malformed: { code: 'PATH_NOT_FOUND', message } };
+      return {
+        file,
+        contentType: 'application/octet-stream',
+        malformed: { code: 'PATH_NOT_FOUND', message },
+      };
     }
   });
   return { items };

@@ -30,7 +30,7 @@ export class LineMiniBatchPlanner {
   private quoteKey = -1;
 
   constructor(
-    private readonly path: string,
+    path: string,
     private readonly kind: 'jsonl' | 'csv',
     private readonly miniBatchSize: number,
     from: InputPosition,
@@ -55,7 +55,8 @@ export class LineMiniBatchPlanner {
       const end = this.nextLineEnd();
       if (end < 0) break;
       let lineStart = this.pos - this.bufStart;
-      if (this.pos === 0 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) lineStart += 3;
+      if (this.pos === 0 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf)
+        lineStart += 3;
       const lineEnd = end - this.bufStart; // index of '\n' or of the file end
       let contentEnd = lineEnd;
       if (contentEnd > lineStart && this.buf[contentEnd - 1] === CR) contentEnd--;
@@ -102,7 +103,9 @@ export class LineMiniBatchPlanner {
   /** File offset of the first '"' at or after `from` in the buffer, or the buffer's end when there is none. */
   private quoteFrom(from: number): number {
     const valid =
-      this.quoteKey === this.bufStart * 4_294_967_296 + this.bufLen && this.quoteSearchedFrom <= from && from <= this.quote;
+      this.quoteKey === this.bufStart * 4_294_967_296 + this.bufLen &&
+      this.quoteSearchedFrom <= from &&
+      from <= this.quote;
     if (!valid) {
       const i = this.buf.indexOf(QUOTE, from - this.bufStart);
       this.quote = i === -1 || i >= this.bufLen ? this.bufStart + this.bufLen : this.bufStart + i;
@@ -141,7 +144,13 @@ export class LineMiniBatchPlanner {
     this.bufStart = this.pos;
     this.bufLen = tail;
     while (this.bufLen < this.buf.length) {
-      const n = readSync(this.fd, this.buf, this.bufLen, this.buf.length - this.bufLen, this.bufStart + this.bufLen);
+      const n = readSync(
+        this.fd,
+        this.buf,
+        this.bufLen,
+        this.buf.length - this.bufLen,
+        this.bufStart + this.bufLen,
+      );
       if (n === 0) {
         this.eof = true;
         break;

@@ -42,7 +42,13 @@ let scratch = new Float64Array(4096);
  * @returns how many numbers were written, -1 when the bytes are not a plain array of numbers, or
  *   NO_ROOM when `out` is too small.
  */
-export function parseNumbers(buf: Uint8Array, start: number, end: number, out: Float64Array, at: number): number {
+export function parseNumbers(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  out: Float64Array,
+  at: number,
+): number {
   return scan(buf, start, end, out, at);
 }
 

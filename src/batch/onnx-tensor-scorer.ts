@@ -1,7 +1,7 @@
 import { BerthError } from '../core/errors.js';
 import type { Runtime, TensorMetadata, V2Tensor } from '../serving/runtime.js';
 import { type BatchResult, type BatchScorer, failItem } from './batch-scorer.js';
-import { type DecodedBatch, type DecodedItem, valueOf } from './item-decoder.js';
+import { type DecodedBatch, type DecodedItem, itemValue } from './item-decoder.js';
 import { itemError } from './output-line.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -29,11 +29,18 @@ export class OnnxTensorScorer implements BatchScorer {
   constructor(private readonly runtime: Runtime) {
     const meta = runtime.v2Metadata?.();
     if (!meta || meta.inputs.length === 0) {
-      throw new BerthError('INIT_FAILED', 'The onnx runtime reported no model inputs; batch scoring cannot stack rows.');
+      throw new BerthError(
+        'INIT_FAILED',
+        'The onnx runtime reported no model inputs; batch scoring cannot stack rows.',
+      );
     }
     this.inputs = meta.inputs;
     const shape = this.inputs[0].shape;
-    const fixed = this.inputs.length === 1 && shape.length >= 2 && shape.slice(1).every((d) => d >= 0) && runtime.inferV2 !== undefined;
+    const fixed =
+      this.inputs.length === 1 &&
+      shape.length >= 2 &&
+      shape.slice(1).every((d) => d >= 0) &&
+      runtime.inferV2 !== undefined;
     this.rowShape = fixed ? shape.slice(1) : undefined;
     this.rowSize = fixed ? shape.slice(1).reduce((a, b) => a * b, 1) : -1;
     this.flatRows = fixed && shape.length === 2;
@@ -68,7 +75,8 @@ export class OnnxTensorScorer implements BatchScorer {
       }
     }
     if (rows.length === 0) return out;
-    const materialize = (j: number): unknown => (lazyRows[j] ? valueOf(batch, rows[j] as DecodedItem) : rows[j]);
+    const materialize = (j: number): unknown =>
+      lazyRows[j] ? itemValue(batch, rows[j] as DecodedItem) : rows[j];
     const flat = allFlat && at.length === items.length ? batch.flat : undefined;
     try {
       const predictions = await this.scoreRows(flat ? rows : rows.map((_, j) => materialize(j)), flat);
@@ -98,7 +106,7 @@ export class OnnxTensorScorer implements BatchScorer {
   private flatRow(batch: DecodedBatch, item: DecodedItem): number[] | BerthError {
     let values: unknown;
     if (item.flatCount !== undefined) {
-      values = valueOf(batch, item);
+      values = itemValue(batch, item);
     } else {
       values = this.toRow(item.value);
       if (values instanceof BerthError) return values;
@@ -132,11 +140,15 @@ export class OnnxTensorScorer implements BatchScorer {
       return row;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return notARow(`an object naming each input (${this.inputs.map((i) => `"${i.name}"`).join(', ')})`, value);
+      return notARow(
+        `an object naming each input (${this.inputs.map((i) => `"${i.name}"`).join(', ')})`,
+        value,
+      );
     }
     const obj = value as Record<string, unknown>;
     for (const input of this.inputs) {
-      if (!Object.hasOwn(obj, input.name)) return new BerthError('BAD_REQUEST', `The row has no value for input "${input.name}".`);
+      if (!Object.hasOwn(obj, input.name))
+        return new BerthError('BAD_REQUEST', `The row has no value for input "${input.name}".`);
     }
     return obj;
   }
@@ -150,18 +162,27 @@ export class OnnxTensorScorer implements BatchScorer {
   /** `n` rows already stacked in `data`: one tensor, one run. */
   private async scoreFlat(data: number[], n: number): Promise<unknown[]> {
     const input = this.inputs[0];
-    const tensor: V2Tensor = { name: input.name, datatype: input.datatype, shape: [n, ...(this.rowShape as number[])], data };
+    const tensor: V2Tensor = {
+      name: input.name,
+      datatype: input.datatype,
+      shape: [n, ...(this.rowShape as number[])],
+      data,
+    };
     return splitTensors(await (this.runtime.inferV2 as NonNullable<Runtime['inferV2']>)([tensor]), n);
   }
 
   private async scoreRows(rows: unknown[], flat: number[] | undefined): Promise<unknown[]> {
-    if (this.rowShape && this.runtime.inferV2) return this.scoreFlat(flat ?? (rows as number[][]).flat(), rows.length);
+    if (this.rowShape && this.runtime.inferV2)
+      return this.scoreFlat(flat ?? (rows as number[][]).flat(), rows.length);
     const body =
       this.inputs.length === 1
         ? { data: rows }
         : {
             inputs: Object.fromEntries(
-              this.inputs.map((input) => [input.name, rows.map((r) => (r as Record<string, unknown>)[input.name])]),
+              this.inputs.map((input) => [
+                input.name,
+                rows.map((r) => (r as Record<string, unknown>)[input.name]),
+              ]),
             ),
           };
     const result = await this.runtime.score({ body, raw: EMPTY, contentType: 'application/json' });
@@ -214,7 +235,8 @@ function splitNested(result: unknown, n: number): unknown[] {
       if (!Array.isArray(v) || v.length !== n) throw notPerRow(Array.isArray(v) ? v.length : 1, n);
     }
     const out: unknown[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[])[i]]));
+    for (let i = 0; i < n; i++)
+      out[i] = Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[])[i]]));
     return out;
   }
   throw notPerRow(1, n);
@@ -224,7 +246,9 @@ function notPerRow(got: number, n: number): BerthError {
   return new BerthError(
     'SCORING_FAILED',
     `The model answered ${got} rows for ${n} stacked rows, so predictions cannot be matched to rows.`,
-    { hint: 'Batch scoring without an entry script needs a model whose first dimension is the batch; try --mini-batch-size 1.' },
+    {
+      hint: 'Batch scoring without an entry script needs a model whose first dimension is the batch; try --mini-batch-size 1.',
+    },
   );
 }
 

@@ -1,6 +1,6 @@
 import type { Runtime } from '../serving/runtime.js';
 import { type BatchResult, type BatchScorer, failItem } from './batch-scorer.js';
-import { type DecodedBatch, rawOf, valueOf } from './item-decoder.js';
+import { type DecodedBatch, itemValue, rawOf } from './item-decoder.js';
 import { itemError } from './output-line.js';
 
 /**
@@ -19,7 +19,10 @@ export class PerItemScorer implements BatchScorer {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const raw = rawOf(batch, item);
-      const body = item.contentType === 'application/octet-stream' && this.runtime.name !== 'node' ? raw : valueOf(batch, item);
+      const body =
+        item.contentType === 'application/octet-stream' && this.runtime.name !== 'node'
+          ? raw
+          : itemValue(batch, item);
       try {
         out.predictions[i] = await this.runtime.score({ body, raw, contentType: item.contentType });
       } catch (err) {

@@ -8,7 +8,9 @@ const BAR_WIDTH = 24;
  * Renders batch progress on `stream`: on a terminal a bar redrawn in place (items done, rate,
  * ETA); otherwise one plain line every 5 s, so logs stay readable. `finish()` ends the bar's line.
  */
-export function createProgressPrinter(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): {
+export function createProgressPrinter(
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
+): {
   update(progress: BatchProgress): void;
   finish(): void;
 } {
@@ -38,7 +40,10 @@ export function createProgressPrinter(stream: NodeJS.WritableStream & { isTTY?: 
 }
 
 function describe(p: BatchProgress): string {
-  const parts = [`${p.items.toLocaleString('en-US')} items`, `${p.itemsPerSecond.toLocaleString('en-US')} items/s`];
+  const parts = [
+    `${p.items.toLocaleString('en-US')} items`,
+    `${p.itemsPerSecond.toLocaleString('en-US')} items/s`,
+  ];
   if (p.failures > 0) parts.push(`${p.failures.toLocaleString('en-US')} failed`);
   if (p.etaSeconds !== undefined) parts.push(`ETA ${duration(p.etaSeconds)}`);
   return parts.join(', ');

@@ -43,14 +43,21 @@ export async function resolveBatchModels(
   };
   try {
     if (refs.length > 0) {
-      if (!ws) throw new BerthError('INVALID_ARGUMENT', 'Model references need a workspace.', { hint: 'Pass a workspace, or use model folders (--model-dir).' });
+      if (!ws)
+        throw new BerthError('INVALID_ARGUMENT', 'Model references need a workspace.', {
+          hint: 'Pass a workspace, or use model folders (--model-dir).',
+        });
       if (ws.client.kind === 'embedded') {
         const stores = openWorkspaceStores(ws.client.location);
         try {
           const registry = new ModelRegistry(stores);
           for (const ref of refs) {
             const version = registry.get(ref);
-            models.push({ name: version.name, version: version.version, path: await registry.materialize(ref) });
+            models.push({
+              name: version.name,
+              version: version.version,
+              path: await registry.materialize(ref),
+            });
           }
         } finally {
           stores.close();
@@ -67,7 +74,10 @@ export async function resolveBatchModels(
     for (const dir of dirs) {
       const path = resolve(dir);
       const stat = statSync(path, { throwIfNoEntry: false });
-      if (!stat) throw new BerthError('PATH_NOT_FOUND', `Model path "${dir}" does not exist.`, { hint: 'Give a model file or folder with --model-dir.' });
+      if (!stat)
+        throw new BerthError('PATH_NOT_FOUND', `Model path "${dir}" does not exist.`, {
+          hint: 'Give a model file or folder with --model-dir.',
+        });
       const name = stat.isDirectory() ? basename(path) : basename(path, extname(path));
       models.push({ name, version: 1, path });
     }

@@ -5,7 +5,7 @@ import { BerthError } from '../core/errors.js';
 import type { RuntimeFactoryOptions, ScoringContext } from '../serving/runtime.js';
 import { resolveModelPath } from '../serving/runtimes/model-path.js';
 import type { BatchResult, BatchScorer } from './batch-scorer.js';
-import { type DecodedBatch, valueOf } from './item-decoder.js';
+import { type DecodedBatch, itemValue } from './item-decoder.js';
 import type { ItemError } from './output-line.js';
 
 type RunBatchFn = (items: unknown[], ctx: ScoringContext) => unknown;
@@ -25,7 +25,9 @@ const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
  * The source is only imported here when it mentions `runBatch`, so a script is evaluated once.
  * @throws ENTRY_SCRIPT_INVALID when it cannot be imported, INIT_FAILED when `init(ctx)` fails.
  */
-export async function loadRunBatchScorer(options: RuntimeFactoryOptions): Promise<RunBatchScorer | undefined> {
+export async function loadRunBatchScorer(
+  options: RuntimeFactoryOptions,
+): Promise<RunBatchScorer | undefined> {
   const file = options.config.entryScript;
   if (!file) return undefined;
   let source: string;
@@ -63,7 +65,7 @@ export class RunBatchScorer implements BatchScorer {
 
   async score(batch: DecodedBatch): Promise<BatchResult> {
     const { items } = batch;
-    const values = items.map((i) => valueOf(batch, i));
+    const values = items.map((i) => itemValue(batch, i));
     let results: unknown;
     try {
       results = await this.entry.runBatch(values, this.ctx);
@@ -107,7 +109,8 @@ function failure(fn: string, err: unknown): ItemError {
   if (err instanceof BerthError) return { code: err.code, message: err.message };
   const e = err as { status?: unknown; statusCode?: unknown; code?: unknown } | null;
   const message = err instanceof Error ? err.message : String(err);
-  if (e?.status === 400 || e?.statusCode === 400 || e?.code === 'BAD_REQUEST') return { code: 'BAD_REQUEST', message };
+  if (e?.status === 400 || e?.statusCode === 400 || e?.code === 'BAD_REQUEST')
+    return { code: 'BAD_REQUEST', message };
   return { code: 'SCORING_FAILED', message: `${fn}() failed: ${message}` };
 }
 
@@ -120,17 +123,22 @@ async function importScript(file: string): Promise<Record<string, unknown>> {
     }
     return (await import(url)) as Record<string, unknown>;
   } catch (cause) {
-    throw new BerthError('ENTRY_SCRIPT_INVALID', `Entry script "${file}" cannot be loaded: ${(cause as Error).message}`, {
-      hint: 'Fix the syntax or the failing import; the entry script must be an ES module exporting run() or runBatch().',
-      cause,
-    });
+    throw new BerthError(
+      'ENTRY_SCRIPT_INVALID',
+      `Entry script "${file}" cannot be loaded: ${(cause as Error).message}`,
+      {
+        hint: 'Fix the syntax or the failing import; the entry script must be an ES module exporting run() or runBatch().',
+        cause,
+      },
+    );
   }
 }
 
 function pickRunBatch(mod: Record<string, unknown>): BatchEntryScript | undefined {
   if (typeof mod.runBatch === 'function') return mod as unknown as BatchEntryScript;
   const def = mod.default as Record<string, unknown> | undefined;
-  if (def && typeof def === 'object' && typeof def.runBatch === 'function') return def as unknown as BatchEntryScript;
+  if (def && typeof def === 'object' && typeof def.runBatch === 'function')
+    return def as unknown as BatchEntryScript;
   return undefined;
 }
 
@@ -143,7 +151,13 @@ async function callInit(
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new BerthError('INIT_FAILED', `init() of "${basename(file)}" did not finish within ${timeoutMs} ms.`)),
+      () =>
+        reject(
+          new BerthError(
+            'INIT_FAILED',
+            `init() of "${basename(file)}" did not finish within ${timeoutMs} ms.`,
+          ),
+        ),
       timeoutMs,
     );
   });
@@ -151,10 +165,14 @@ async function callInit(
     await Promise.race([Promise.resolve().then(() => init(ctx)), timeout]);
   } catch (err) {
     if (err instanceof BerthError && err.code === 'INIT_FAILED') throw err;
-    throw new BerthError('INIT_FAILED', `init() of "${basename(file)}" failed: ${(err as Error)?.message ?? String(err)}`, {
-      hint: 'Fix init() in the entry script.',
-      cause: err,
-    });
+    throw new BerthError(
+      'INIT_FAILED',
+      `init() of "${basename(file)}" failed: ${(err as Error)?.message ?? String(err)}`,
+      {
+        hint: 'Fix init() in the entry script.',
+        cause: err,
+      },
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -28,22 +28,37 @@ const INTERRUPTED_EXIT = 130;
  * summary on stdout (`--json`: as one JSON document).
  */
 export function register(program: Command): void {
-  const batch = program.command('batch').description('Score large inputs offline with a model and its entry script.');
+  const batch = program
+    .command('batch')
+    .description('Score large inputs offline with a model and its entry script.');
 
   batch
     .command('run')
     .description(
       'Score every item of --input (JSON Lines, CSV with a header row, or a folder of files) into --output (JSON Lines, input order).',
     )
-    .option('-m, --model <ref>', 'registered model NAME, NAME:VERSION or NAME@ALIAS (repeatable)', collect, [])
-    .option('--model-dir <path>', 'unregistered model file or folder, named after it (repeatable)', collect, [])
-    .option('--ic, --inference-config <file>', 'inferenceconfig.json (default: {"runtime": "onnx"})')
+    .option(
+      '-m, --model <ref>',
+      'registered model NAME, NAME:VERSION or NAME@ALIAS (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--model-dir <path>',
+      'unregistered model file or folder, named after it (repeatable)',
+      collect,
+      [],
+    )
+    .option('--ic <file>', 'inferenceconfig.json (default: {"runtime": "onnx"})')
     .requiredOption('--input <path>', 'a .jsonl or .csv file, or a folder (each file one item)')
     .requiredOption('--output <path>', 'JSON Lines output; its checkpoint is written next to it')
     .option('--input-format <format>', 'jsonl, csv or folder (default: from --input)')
     .option('--mini-batch-size <n>', 'items per tensor or runBatch() call (default 32)')
     .option('--workers <n>', 'worker processes (default: number of cores)')
-    .option('--error-threshold <n>', 'failed items tolerated before the run stops; -1 = no limit (default -1)')
+    .option(
+      '--error-threshold <n>',
+      'failed items tolerated before the run stops; -1 = no limit (default -1)',
+    )
     .option('--resume', 'continue an interrupted run from its checkpoint')
     .option('--no-progress', 'no progress bar or progress lines on stderr')
     .addHelpText(
@@ -84,7 +99,9 @@ async function runCommand(opts: RunOptions): Promise<void> {
   const onSigint = (): void => {
     interrupts++;
     if (interrupts > 1) process.exit(INTERRUPTED_EXIT);
-    process.stderr.write('\nInterrupted: committing finished mini-batches (Ctrl-C again to quit at once)...\n');
+    process.stderr.write(
+      '\nInterrupted: committing finished mini-batches (Ctrl-C again to quit at once)...\n',
+    );
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -120,7 +137,9 @@ async function runCommand(opts: RunOptions): Promise<void> {
   if (opts.json) printJson(summary);
   else process.stdout.write(`${humanSummary(summary)}\n`);
   if (summary.status === 'interrupted') {
-    process.stderr.write(`Stopped after ${summary.items} items. Continue with the same command and --resume.\n`);
+    process.stderr.write(
+      `Stopped after ${summary.items} items. Continue with the same command and --resume.\n`,
+    );
     process.exit(INTERRUPTED_EXIT);
   }
 }
@@ -153,7 +172,9 @@ function humanSummary(s: BatchSummary): string {
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value.trim())) {
-    throw new BerthError('INVALID_ARGUMENT', `${flag} must be an integer, got "${value}".`, { hint: 'See: berth batch run --help' });
+    throw new BerthError('INVALID_ARGUMENT', `${flag} must be an integer, got "${value}".`, {
+      hint: 'See: berth batch run --help',
+    });
   }
   return Number(value);
 }
