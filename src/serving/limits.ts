@@ -86,45 +86,63 @@ export class AdmissionQueue {
   }
 }
 
-/** Something with a deadline (performance.now() ms) that the sweeper expires. */
+/** Something with a deadline (performance.now() ms) that the sweeper expires; the links are the sweeper's. */
 export interface Deadline {
   readonly deadline: number;
   expire(): void;
+  /** Intrusive list links, owned by DeadlineSweeper (null when not listed). */
+  deadlinePrev: Deadline | null;
+  deadlineNext: Deadline | null;
 }
 
 /**
  * Enforces per-request deadlines with one interval timer instead of a timer per request: live
- * requests sit in a Set (add/delete per request), and a sweep every `periodMs` expires those past
- * their deadline, so an expiry fires at most `periodMs` late. The timer runs only while requests
- * are live.
+ * requests sit in an intrusive doubly linked list (O(1) add and delete, no allocation, no
+ * hashing), and a sweep every `periodMs` expires those past their deadline, so an expiry fires
+ * at most `periodMs` late. The timer runs only while requests are live.
  */
 export class DeadlineSweeper {
-  private readonly live = new Set<Deadline>();
+  private head: Deadline | null = null;
+  private size = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly periodMs: number) {}
 
   add(item: Deadline): void {
-    this.live.add(item);
+    item.deadlinePrev = null;
+    item.deadlineNext = this.head;
+    if (this.head !== null) this.head.deadlinePrev = item;
+    this.head = item;
+    this.size++;
     if (this.timer === undefined) this.timer = setInterval(() => this.sweep(), this.periodMs);
   }
 
   delete(item: Deadline): void {
-    this.live.delete(item);
+    const { deadlinePrev: prev, deadlineNext: next } = item;
+    if (prev === null && this.head !== item) return;
+    if (prev !== null) prev.deadlineNext = next;
+    else this.head = next;
+    if (next !== null) next.deadlinePrev = prev;
+    item.deadlinePrev = null;
+    item.deadlineNext = null;
+    this.size--;
   }
 
   private sweep(): void {
-    if (this.live.size === 0) {
+    if (this.size === 0) {
       clearInterval(this.timer);
       this.timer = undefined;
       return;
     }
     const now = performance.now();
-    for (const item of this.live) {
+    let item = this.head;
+    while (item !== null) {
+      const next = item.deadlineNext;
       if (item.deadline <= now) {
-        this.live.delete(item);
+        this.delete(item);
         item.expire();
       }
+      item = next;
     }
   }
 }

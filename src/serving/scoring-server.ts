@@ -476,7 +476,9 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
   done = false;
   private admitted = false;
   private timed = false;
-  deadline = 0;
+  deadline = 0.5;
+  deadlinePrev: Deadline | null = null;
+  deadlineNext: Deadline | null = null;
   private readonly socket: Socket;
 
   constructor(

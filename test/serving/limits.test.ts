@@ -55,3 +55,28 @@ test('when keys are configured then only an exact Bearer key passes', () => {
   assert.equal(auth.check(undefined), false);
   assert.equal(new BearerAuth([]).check(undefined), true);
 });
+
+test('when deadlines pass then the sweeper expires exactly those, and deleted ones never', async () => {
+  const { DeadlineSweeper } = await import('../../src/serving/limits.js');
+  const sweeper = new DeadlineSweeper(5);
+  const expired: string[] = [];
+  const item = (name: string, inMs: number) => ({
+    deadline: performance.now() + inMs,
+    expire: () => expired.push(name),
+    deadlinePrev: null,
+    deadlineNext: null,
+  });
+  const a = item('a', 10);
+  const b = item('b', 10);
+  const c = item('c', 10_000);
+  const d = item('d', 10);
+  for (const x of [a, b, c, d]) sweeper.add(x);
+  sweeper.delete(b);
+  sweeper.delete(b);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(expired.sort(), ['a', 'd']);
+  sweeper.delete(c);
+  sweeper.delete(a);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(expired.sort(), ['a', 'd']);
+});
