@@ -3,6 +3,8 @@
  * Keep this module light: it is what `berth model ...` loads on every call.
  */
 
+export { BatchJob } from '../batch/batch-job.js';
+export type { BatchProgress, BatchRunOptions, BatchSummary } from '../batch/index.js';
 export type { DeploymentConfig } from '../core/config/deployment-config.js';
 export type { ErrorCode } from '../core/error-catalogue.js';
 export { BerthError } from '../core/errors.js';
