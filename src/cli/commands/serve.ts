@@ -34,7 +34,7 @@ interface ServeFlags {
 
 type Env = NodeJS.ProcessEnv;
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function integer(flag: string, min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
   return (text) => {
@@ -247,21 +247,15 @@ export function register(program: Command): void {
       '--model-dir <dir>',
       'folder with the model files; repeatable (model named after the folder)',
       collect,
-      [],
     )
-    .option('--name <name>', 'name of the --model-dir model at the same position; repeatable', collect, [])
-    .option('--model <ref>', 'registered model NAME, NAME:VERSION or NAME@ALIAS; repeatable', collect, [])
+    .option('--name <name>', 'name of the --model-dir model at the same position; repeatable', collect)
+    .option('--model <ref>', 'registered model NAME, NAME:VERSION or NAME@ALIAS; repeatable', collect)
     .option('--ic <file>', 'inferenceconfig.json (default: {"runtime": "onnx"})')
     .option('--dc <file>', 'deploymentconfig.json: replicas, limits, keys, port, autoscaler')
     .option('--port <n>', 'port (default 5001; 0 = any free port)', integer('--port', 0, 65535))
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--replicas <n>', 'worker processes sharing the port (default 1)', integer('--replicas', 1, 64))
-    .option(
-      '--key <key>',
-      'accepted Bearer key (turns auth on); repeatable; or BERTH_KEYS=k1,k2',
-      collect,
-      [],
-    )
+    .option('--key <key>', 'accepted Bearer key (turns auth on); repeatable; or BERTH_KEYS=k1,k2', collect)
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--log-file <file>', 'also append the JSON log lines to this file')
@@ -296,7 +290,14 @@ export function register(program: Command): void {
       '--state-file <file>',
       'write the server state (port, ready, replicas, restarts, error) here as JSON',
     )
-    .action(async (flags: ServeFlags, cmd: Command) => {
+    .action(async (given: Partial<ServeFlags>, cmd: Command) => {
+      const flags: ServeFlags = {
+        ...given,
+        modelDir: given.modelDir ?? [],
+        name: given.name ?? [],
+        model: given.model ?? [],
+        key: given.key ?? [],
+      };
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const env = process.env;
       const { readServeSpecFile } = await import('../../serving/serve-spec-file.js');
