@@ -8,7 +8,8 @@
  *   3. control-plane restart under load: SIGKILL the control plane, start it again, autocannon the
  *      service the whole time: failed / non-2xx responses.
  * Through the SDK (embedded workspace in a temp folder, control plane and replicas as real processes;
- * dist/ is built first when missing). Env: BENCH_DEPLOY_RUNS (3), BENCH_SECONDS (5, load before the swap).
+ * dist/ is built first when missing). Env: BENCH_DEPLOY_RUNS (3), BENCH_SECONDS (5, load before each swap), BENCH_SWAPS (3),
+ * BENCH_ONLY (sections to run, e.g. "2 3").
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
+const SWAPS = Number(process.env.BENCH_SWAPS ?? 3);
+const ONLY = new Set((process.env.BENCH_ONLY ?? '1 2 3').split(/\s+/).filter(Boolean));
 
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], {
@@ -123,6 +126,29 @@ async function main(): Promise<void> {
   const echo = new InferenceConfig({ runtime: 'node', entryScript: join(work, 'echo.js') });
 
   // 1. Deploy to Healthy. The first deploy also starts the control plane (cold).
+  if (ONLY.has('1')) await deploySection(ws, echo, print);
+  if (!ONLY.has('2') && !ONLY.has('3')) return finish(ws, lines);
+  await ensureControlPlane(wsDir);
+
+  // 2. Update under load.
+  const svc = await Model.deploy(ws, 'swap', ['mlp:1']);
+  await svc.waitForDeployment();
+  if (ONLY.has('2')) await updateSection(svc, print);
+  if (ONLY.has('3')) await restartSection(ws, svc, print);
+  await svc.delete();
+  await finish(ws, lines);
+}
+
+async function finish(ws: Workspace, lines: string[]): Promise<void> {
+  await ws.close();
+  mkdirResults(lines);
+}
+
+async function deploySection(
+  ws: Workspace,
+  echo: InferenceConfig,
+  print: (line: string) => void,
+): Promise<void> {
   const cold = await timedDeploy(ws, 'cold', ['mlp:1']);
   await (await Webservice.get(ws, 'cold')).delete();
   const onnx: number[] = [];
@@ -138,31 +164,40 @@ async function main(): Promise<void> {
   print(`onnx MLP (no code):   median ${fmt(median(onnx))} s  runs ${onnx.map((v) => fmt(v)).join(' ')}`);
   print(`node entry script:    median ${fmt(median(node))} s  runs ${node.map((v) => fmt(v)).join(' ')}`);
   print(`onnx MLP, cold control plane (started by the deploy): ${fmt(cold)} s`);
+}
 
-  // 2. Update under load.
-  const svc = await Model.deploy(ws, 'swap', ['mlp:1']);
-  await svc.waitForDeployment();
-  await load(svc.scoringUri, mlpBody, { seconds: 1 }); // warm-up
-  const before = await load(svc.scoringUri, mlpBody, { seconds: SECONDS });
-  const t0 = performance.now();
-  const updating = svc.update({ models: ['mlp:2'] }, { pollMs: 25 });
-  const during = await load(svc.scoringUri, mlpBody, { until: updating });
-  await updating;
-  const swapSeconds = (performance.now() - t0) / 1000;
+async function updateSection(svc: Webservice, print: (line: string) => void): Promise<void> {
   print('');
   print(
-    `## 2. rolling update under load (autocannon, ${CONNECTIONS} connections for the whole update, MLP mlp:1 → mlp:2)`,
+    `## 2. rolling update under load (autocannon, ${CONNECTIONS} connections for the whole update; MLP, ${SWAPS} updates alternating mlp:1 ↔ mlp:2, each after ${SECONDS} s of load)`,
   );
+  await load(svc.scoringUri, mlpBody, { seconds: 1 }); // warm-up
+  const ratios: number[] = [];
+  let totalFailed = 0;
+  for (let i = 0; i < SWAPS; i++) {
+    const to = i % 2 === 0 ? 'mlp:2' : 'mlp:1';
+    const before = await load(svc.scoringUri, mlpBody, { seconds: SECONDS });
+    const t0 = performance.now();
+    let swapSeconds = 0;
+    const updating = svc.update({ models: [to] }).then(() => {
+      swapSeconds = (performance.now() - t0) / 1000;
+    });
+    // autocannon stops on its next 1 s tick after the update finished, so its window can be a bit longer.
+    const during = await load(svc.scoringUri, mlpBody, { until: updating });
+    await updating;
+    const ratio = during.p99 / Math.max(1, before.p99);
+    ratios.push(ratio);
+    totalFailed += failed(before) + failed(during);
+    print(
+      `→ ${to}: before ${before.requests} req/${SECONDS} s p50 ${before.p50} ms p99 ${before.p99} ms failed ${failed(before)} | update took ${fmt(swapSeconds)} s; during it ${during.requests} req, p50 ${during.p50} ms p99 ${during.p99} ms failed ${failed(during)} (errors ${during.errors}, non-2xx ${during.non2xx}, timeouts ${during.timeouts}) | p99 ratio ${fmt(ratio)}`,
+    );
+  }
   print(
-    `before: ${before.requests} req in ${SECONDS} s, p50 ${before.p50} ms, p99 ${before.p99} ms, failed ${failed(before)}`,
+    `failed or non-2xx over all updates: ${totalFailed}; p99 during / before: median ${fmt(median(ratios))} (target ≤ 3), runs ${ratios.map((r) => fmt(r)).join(' ')}`,
   );
-  print(
-    `during: ${during.requests} req in ${fmt(swapSeconds)} s, p50 ${during.p50} ms, p99 ${during.p99} ms, failed ${failed(during)} (errors ${during.errors}, non-2xx ${during.non2xx}, timeouts ${during.timeouts})`,
-  );
-  print(
-    `p99 during / before: ${fmt(during.p99 / Math.max(1, before.p99))} (target ≤ 3); models now ${svc.models.join(', ')}`,
-  );
+}
 
+async function restartSection(ws: Workspace, svc: Webservice, print: (line: string) => void): Promise<void> {
   // 3. Control-plane restart under load.
   const cpKilled = (async () => {
     await new Promise((r) => setTimeout(r, 1000));
@@ -172,8 +207,9 @@ async function main(): Promise<void> {
     const t = performance.now();
     await ensureControlPlane(wsDir);
     const back = await Webservice.get(ws, 'swap');
+    const restartSeconds = (performance.now() - t) / 1000;
     await new Promise((r) => setTimeout(r, 1000));
-    return { restartSeconds: (performance.now() - t) / 1000, state: back.state };
+    return { restartSeconds, state: back.state };
   })();
   const across = await load(svc.scoringUri, mlpBody, { until: cpKilled });
   const restart = await cpKilled;
@@ -184,10 +220,6 @@ async function main(): Promise<void> {
   print(
     `${across.requests} req, p99 ${across.p99} ms, failed ${failed(across)} (errors ${across.errors}, non-2xx ${across.non2xx}, timeouts ${across.timeouts}); control plane back in ${fmt(restart.restartSeconds)} s, service ${restart.state}`,
   );
-
-  await svc.delete();
-  await ws.close();
-  mkdirResults(lines);
 }
 
 function mkdirResults(lines: string[]): void {

@@ -19,6 +19,9 @@ export interface LocalTargetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** How often the log is searched for a failed rolling update while one is pending (ms). */
+const RELOAD_SCAN_MS = 1_000;
+
 /** How long `stop` lets a replica process drain before killing its process group (ms). */
 export const DEFAULT_STOP_TIMEOUT_MS = 15_000;
 
@@ -32,6 +35,7 @@ export const DEFAULT_STOP_TIMEOUT_MS = 15_000;
 export class LocalTarget implements Target {
   readonly computeType = 'local' as const;
   private readonly berth: BerthCommand;
+  private readonly scans = new Map<string, { since: number; at: number; result: string | undefined }>();
 
   constructor(private readonly options: LocalTargetOptions) {
     this.berth = options.berth ?? berthCommand();
@@ -54,8 +58,18 @@ export class LocalTarget implements Target {
       running,
       serveState: serveState?.pid === process.pid ? serveState : undefined,
     };
-    if (reloadSentAt) observed.reloadFailure = findReloadFailure(paths.logFile, Date.parse(reloadSentAt));
+    if (reloadSentAt) observed.reloadFailure = this.reloadFailure(name, paths.logFile, Date.parse(reloadSentAt));
     return observed;
+  }
+
+  /** The log scan for a failed reload, at most once a second per service (the log grows fast under load). */
+  private reloadFailure(name: string, logFile: string, since: number): string | undefined {
+    const last = this.scans.get(name);
+    const now = Date.now();
+    if (last && last.since === since && now - last.at < RELOAD_SCAN_MS) return last.result;
+    const result = findReloadFailure(logFile, since);
+    this.scans.set(name, { since, at: now, result });
+    return result;
   }
 
   async start(name: string, spec: ServeSpec, generation: number): Promise<ServiceProcess> {
