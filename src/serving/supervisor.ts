@@ -41,6 +41,7 @@ interface Replica {
   generation: Generation;
   index: number;
   state: ReplicaState;
+  spawnedAt: number;
   readyAt?: number;
   initError?: WireError;
   initTimer?: NodeJS.Timeout;
@@ -61,7 +62,9 @@ interface Generation {
   startedUp: boolean;
   /** Failures in a row (init failures and crashes), for the backoff and the give-up rule. */
   failures: number;
+  /** Init failures in a row: reset when a replica started after the last failure becomes ready. */
   initFailures: number;
+  lastInitFailureAt: number;
   replaceTimer?: NodeJS.Timeout;
 }
 
@@ -252,6 +255,7 @@ export class Supervisor {
       startedUp: false,
       failures: 0,
       initFailures: 0,
+      lastInitFailureAt: 0,
     };
   }
 
@@ -282,7 +286,13 @@ export class Supervisor {
 
   private spawn(gen: Generation): void {
     const worker = cluster.fork();
-    const replica: Replica = { worker, generation: gen, index: gen.nextIndex++, state: 'starting' };
+    const replica: Replica = {
+      worker,
+      generation: gen,
+      index: gen.nextIndex++,
+      state: 'starting',
+      spawnedAt: Date.now(),
+    };
     gen.replicas.add(replica);
     const limit = gen.spec.limits.initTimeoutMs + KILL_GRACE_MS * 3;
     replica.initTimer = setTimeout(() => {
@@ -357,8 +367,10 @@ export class Supervisor {
     const gen = replica.generation;
     replica.state = 'ready';
     replica.readyAt = Date.now();
-    gen.initFailures = 0;
-    if (gen === this.current) this.initError = undefined;
+    if (replica.spawnedAt >= gen.lastInitFailureAt) {
+      gen.initFailures = 0;
+      if (gen === this.current) this.initError = undefined;
+    }
     this.log.info(
       { replica: replica.index, generation: gen.id, workerPid: replica.worker.process.pid },
       'replica ready',
@@ -413,13 +425,15 @@ export class Supervisor {
     this.updateTraffic();
     if (error) {
       gen.initFailures++;
+      gen.lastInitFailureAt = Date.now();
       gen.failures++;
       this.log.error(
         { replica: replica.index, how, code: error.code },
         `replica init failed: ${error.message}`,
       );
       const final = FINAL_INIT_CODES.has(error.code) || gen.initFailures >= this.maxInitAttempts;
-      if (final && this.readyCount(gen) === 0) {
+      // Give up when nothing serves, or when the service never became ready (it would wait forever).
+      if (final && (this.readyCount(gen) === 0 || !gen.startedUp)) {
         this.giveUp(gen, error);
         return;
       }

@@ -182,6 +182,24 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
     assert.match(log, /throws-in-init\.js:\d+/, 'the stack names the entry script');
   });
 
+  test('when one replica of two keeps failing init then the service gives up instead of waiting forever', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-init-once.js');
+    const stateFile = join(dir, 'state.json');
+    const s = await startServe(
+      t,
+      ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--replicas', '2', '--state-file', stateFile],
+      {
+        waitListening: false,
+        env: { SV_LOCK_FILE: join(dir, 'lock') },
+      },
+    );
+    const { code } = await s.exited;
+    assert.equal(code, 9);
+    assert.match(s.stderr(), /3 times.*another replica holds the lock/);
+    assert.equal(readState(stateFile)?.failed, true);
+  });
+
   test('when the entry script is missing then it gives up at once with ENTRY_SCRIPT_NOT_FOUND', async (t) => {
     const dir = tempDir(t);
     const { modelDir } = nodeService(dir, 'sv-control.js');
