@@ -57,6 +57,8 @@ export interface BatchRunSpec {
   log?: Logger;
   workerOutput: NodeJS.WritableStream;
   workerLogLevel: string;
+  /** Workers forked ahead of time (`prestartBatchWorkers`): adopted first; stopped if the run ends early. */
+  prestarted?: BatchWorkerProcess[];
 }
 
 type Worker = BatchWorkerProcess;
@@ -159,6 +161,7 @@ class BatchCoordinator {
         if (this.prepare()) this.start();
       } catch (err) {
         this.closeOutput();
+        for (const w of this.spec.prestarted?.splice(0) ?? []) w.stop();
         reject(err);
       }
     });
@@ -248,6 +251,7 @@ class BatchCoordinator {
       this.assignFailures = checkpoint.failures;
       if (checkpoint.state === 'completed') {
         this.finished = true;
+        for (const w of this.spec.prestarted?.splice(0) ?? []) w.stop();
         this.closeOutput();
         this.resolve(this.summary('completed'));
         return false;
@@ -298,13 +302,16 @@ class BatchCoordinator {
     }
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.startFraction = this.fractionDone();
-    for (let i = 0; i < spec.workers; i++) this.spawnWorker();
+    const prestarted = spec.prestarted?.splice(0) ?? [];
+    for (let i = 0; i < spec.workers; i++) this.spawnWorker(prestarted.shift());
+    for (const extra of prestarted) extra.stop();
     this.commitTimer = setInterval(() => this.commitInBackground(), BATCH_DEFAULTS.commitIntervalMs);
     if (spec.onProgress)
       this.progressTimer = setInterval(() => this.emitProgress(false), spec.progressIntervalMs);
   }
 
-  private spawnWorker(): void {
+  /** Starts a worker (a prestarted one, or a new fork): handlers attached, init sent. */
+  private spawnWorker(prestarted?: Worker): void {
     const init: WorkerInit = {
       type: 'init',
       config: this.spec.config,
@@ -314,14 +321,16 @@ class BatchCoordinator {
       limits: this.spec.limits,
       logLevel: this.spec.workerLogLevel,
     };
-    const worker = new BatchWorkerProcess(
-      this.nextWorkerId++,
-      init,
-      this.spec.workerOutput,
+    const worker =
+      prestarted ??
+      new BatchWorkerProcess(this.nextWorkerId, this.spec.workerOutput, this.spec.config.runtime);
+    this.nextWorkerId = Math.max(this.nextWorkerId, worker.id) + 1;
+    this.workers.add(worker);
+    worker.adopt(
       (w, m) => this.onMessage(w, m),
       (w, code, signal) => this.onExit(w, code, signal),
     );
-    this.workers.add(worker);
+    worker.start(init);
   }
 
   private onMessage(worker: Worker, message: WorkerMessage): void {
@@ -693,6 +702,7 @@ class BatchCoordinator {
   private finish(status: BatchStatus, error?: BerthError): void {
     if (this.finished) return;
     this.finished = true;
+    for (const w of this.spec.prestarted?.splice(0) ?? []) w.stop();
     clearInterval(this.commitTimer);
     clearInterval(this.progressTimer);
     this.spec.signal?.removeEventListener('abort', this.onAbort);

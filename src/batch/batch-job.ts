@@ -1,13 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import {
-  type InferenceConfig,
-  loadInferenceConfig,
-  parseInferenceConfig,
-} from '../core/config/inference-config.js';
+import type { InferenceConfig, RuntimeName } from '../core/config/inference-config.js';
 import { BerthError } from '../core/errors.js';
-import { runBatchJob } from './batch-coordinator.js';
 import {
   BATCH_DEFAULTS,
   type BatchInputKind,
@@ -16,7 +11,8 @@ import {
   defaultWorkerCount,
 } from './batch-options.js';
 import type { BatchProgress, BatchSummary } from './batch-summary.js';
-import { type BatchWorkspace, resolveBatchModels } from './resolve-batch-models.js';
+import { prestartBatchWorkers } from './batch-worker-process.js';
+import type { BatchWorkspace } from './resolve-batch-models.js';
 
 /**
  * Offline batch scoring of a large input with the same models and entry script a service uses
@@ -91,40 +87,69 @@ async function runJob(ws: BatchWorkspace | undefined, options: BatchRunOptions):
       hint: 'Name at least one model: -m NAME:VERSION (or --model-dir DIR).',
     });
   }
-  const config = inferenceConfigOf(options.inferenceConfig);
-  const input = resolve(options.input);
-  const inputKind = options.inputKind ?? detectInputKind(input);
-  const resolved = await resolveBatchModels(ws, refs, dirs);
+  const workers = options.workers ?? defaultWorkerCount();
+  const workerOutput = options.workerOutput ?? process.stderr;
+  // Workers boot (node, modules, onnxruntime) while the config is validated and models resolved.
+  const prestarted = prestartBatchWorkers(workers, workerOutput, runtimeHint(options.inferenceConfig));
   try {
-    return await runBatchJob({
-      config,
-      models: resolved.models,
-      input,
-      inputKind,
-      output: resolve(options.output),
-      miniBatchSize: options.miniBatchSize ?? BATCH_DEFAULTS.miniBatchSize,
-      workers: options.workers ?? defaultWorkerCount(),
-      errorThreshold: options.errorThreshold ?? BATCH_DEFAULTS.errorThreshold,
-      resume: options.resume ?? false,
-      limits: {
-        scoringTimeoutMs: BATCH_DEFAULTS.scoringTimeoutMs,
-        initTimeoutMs: BATCH_DEFAULTS.initTimeoutMs,
-      },
-      onProgress: options.onProgress,
-      progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
-      signal: options.signal,
-      log: options.log,
-      workerOutput: options.workerOutput ?? process.stderr,
-      workerLogLevel: options.log?.level ?? 'warn',
-    });
+    const config = await inferenceConfigOf(options.inferenceConfig);
+    const input = resolve(options.input);
+    const inputKind = options.inputKind ?? detectInputKind(input);
+    const { resolveBatchModels } = await import('./resolve-batch-models.js');
+    const resolved = await resolveBatchModels(ws, refs, dirs);
+    try {
+      const { runBatchJob } = await import('./batch-coordinator.js');
+      return await runBatchJob({
+        config,
+        models: resolved.models,
+        input,
+        inputKind,
+        output: resolve(options.output),
+        miniBatchSize: options.miniBatchSize ?? BATCH_DEFAULTS.miniBatchSize,
+        workers,
+        errorThreshold: options.errorThreshold ?? BATCH_DEFAULTS.errorThreshold,
+        resume: options.resume ?? false,
+        limits: {
+          scoringTimeoutMs: BATCH_DEFAULTS.scoringTimeoutMs,
+          initTimeoutMs: BATCH_DEFAULTS.initTimeoutMs,
+        },
+        onProgress: options.onProgress,
+        progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
+        signal: options.signal,
+        log: options.log,
+        workerOutput,
+        workerLogLevel: options.log?.level ?? 'warn',
+        prestarted,
+      });
+    } finally {
+      resolved.cleanup();
+    }
   } finally {
-    resolved.cleanup();
+    // the coordinator takes the ones it uses; any left (an error before it started) go
+    for (const w of prestarted) w.stop();
   }
 }
 
-function inferenceConfigOf(value: string | InferenceConfig | undefined): InferenceConfig {
+async function inferenceConfigOf(value: string | InferenceConfig | undefined): Promise<InferenceConfig> {
+  const { loadInferenceConfig, parseInferenceConfig } = await import('../core/config/inference-config.js');
   if (value === undefined) return parseInferenceConfig({ runtime: 'onnx' }, process.cwd());
   return typeof value === 'string' ? loadInferenceConfig(value) : value;
+}
+
+/** The runtime a config will name, read cheaply before it is validated (workers preload it); a guess. */
+function runtimeHint(value: string | InferenceConfig | undefined): RuntimeName | undefined {
+  if (value === undefined) return 'onnx';
+  let raw: { runtime?: unknown; entryScript?: unknown } = typeof value === 'string' ? {} : value;
+  if (typeof value === 'string') {
+    try {
+      raw = JSON.parse(readFileSync(value, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+  if (raw.runtime === 'onnx' || raw.runtime === 'node' || raw.runtime === 'python') return raw.runtime;
+  if (typeof raw.entryScript !== 'string') return 'onnx';
+  return extname(raw.entryScript).toLowerCase() === '.py' ? 'python' : 'node';
 }
 
 /** folder → folder, `*.csv` → csv, anything else → jsonl. */

@@ -32,8 +32,12 @@ let lastYield = 0;
 const YIELD_MS = 2;
 
 function send(message: WorkerMessage): void {
-  process.send?.(message);
+  // the coordinator may be gone (finished, killed): then there is no one to tell
+  if (process.connected) process.send?.(message, undefined, {}, () => {});
 }
+
+// Forked ahead of init with the runtime's name: load onnxruntime (the slow part of a start) meanwhile.
+if (process.argv[2] === 'onnx') void import('onnxruntime-node').catch(() => {});
 
 // The coordinator finished or died: free the runtime (python child processes) and go.
 process.on('disconnect', () => {

@@ -33,10 +33,17 @@ const WORKER_SCRIPT = fileURLToPath(
   new URL(`./batch-worker-main${SELF.endsWith('.ts') ? '.ts' : '.js'}`, SELF),
 );
 
+type MessageHandler = (worker: BatchWorkerProcess, message: WorkerMessage) => void;
+type ExitHandler = (worker: BatchWorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+
 /**
  * One worker process of a batch run (child_process.fork: a crash, a native fault or an entry
  * script calling process.exit takes down only that worker). Its stdout/stderr (entry-script
  * prints, logs) are forwarded to `output`.
+ *
+ * Forking and starting are separate so that workers can boot (node, modules, onnxruntime for
+ * `preload: "onnx"`) while the coordinator still reads its config and resolves models:
+ * `adopt` attaches the coordinator's handlers, `start` sends the init message.
  */
 export class BatchWorkerProcess {
   readonly child: ChildProcess;
@@ -45,24 +52,43 @@ export class BatchWorkerProcess {
   stopping = false;
   /** Chunks sent to it and not yet written, in the order sent. */
   readonly chunks: Chunk[] = [];
+  private onMessage: MessageHandler = () => {};
+  private onExit: ExitHandler = () => {};
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(
     readonly id: number,
-    init: WorkerInit,
     output: NodeJS.WritableStream,
-    onMessage: (worker: BatchWorkerProcess, message: WorkerMessage) => void,
-    onExit: (worker: BatchWorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void,
+    preload?: string,
   ) {
     const execArgv = [...process.execArgv];
     if (WORKER_SCRIPT.endsWith('.ts') && !execArgv.some((a) => a.includes('tsx')))
       execArgv.push('--import', 'tsx');
-    this.child = fork(WORKER_SCRIPT, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.child = fork(WORKER_SCRIPT, preload ? [preload] : [], {
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     this.child.stdout?.pipe(output, { end: false });
     this.child.stderr?.pipe(output, { end: false });
-    this.child.on('message', (m: WorkerMessage) => onMessage(this, m));
-    this.child.once('exit', (code, signal) => onExit(this, code, signal));
+    this.child.on('message', (m: WorkerMessage) => this.onMessage(this, m));
+    this.child.once('exit', (code, signal) => {
+      this.exited = { code, signal };
+      this.onExit(this, code, signal);
+    });
     // a worker that died before reading its init message: 'exit' reports it
     this.child.on('error', () => {});
+  }
+
+  /** Routes its messages and its exit to the coordinator (an exit that already happened is reported now). */
+  adopt(onMessage: MessageHandler, onExit: ExitHandler): void {
+    this.onMessage = onMessage;
+    this.onExit = onExit;
+    if (this.exited)
+      queueMicrotask(() => onExit(this, this.exited?.code ?? null, this.exited?.signal ?? null));
+  }
+
+  /** Sends the init message: the worker loads the runtime and answers `ready` (or `init-failed`). */
+  start(init: WorkerInit): void {
     this.send(init);
   }
 
@@ -78,7 +104,7 @@ export class BatchWorkerProcess {
   }
 
   send(message: CoordinatorMessage): void {
-    if (this.child.connected) this.child.send(message);
+    if (this.child.connected) this.child.send(message, undefined, {}, () => {});
   }
 
   /** Disconnects it (the worker closes its runtime and exits); kills it if it is still there after `graceMs`. */
@@ -90,4 +116,13 @@ export class BatchWorkerProcess {
       if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     }, graceMs).unref();
   }
+}
+
+/** Forks `count` workers ahead of time; `preload` names the runtime they can load while waiting for init. */
+export function prestartBatchWorkers(
+  count: number,
+  output: NodeJS.WritableStream,
+  preload?: string,
+): BatchWorkerProcess[] {
+  return Array.from({ length: count }, (_, i) => new BatchWorkerProcess(i + 1, output, preload));
 }

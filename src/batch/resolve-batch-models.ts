@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { BerthError } from '../core/errors.js';
-import { ModelRegistry } from '../registry/model-registry.js';
 import type { ServedModel } from '../serving/serve-spec.js';
-import { openWorkspaceStores } from '../store/open-store.js';
 
 /**
  * What batch scoring needs of a workspace: the SDK's `Workspace` satisfies it. An embedded
@@ -48,6 +46,8 @@ export async function resolveBatchModels(
           hint: 'Pass a workspace, or use model folders (--model-dir).',
         });
       if (ws.client.kind === 'embedded') {
+        const { openWorkspaceStores } = await import('../store/open-store.js');
+        const { ModelRegistry } = await import('../registry/model-registry.js');
         const stores = openWorkspaceStores(ws.client.location);
         try {
           const registry = new ModelRegistry(stores);

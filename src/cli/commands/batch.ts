@@ -90,8 +90,6 @@ async function runCommand(opts: RunOptions): Promise<void> {
   const { BatchJob } = await import('../../batch/batch-job.js');
   const { createProgressPrinter } = await import('../../batch/progress-printer.js');
   const { createLogger } = await import('../../core/logger.js');
-  const { loadInferenceConfig } = await import('../../core/config/inference-config.js');
-  const inferenceConfig = opts.ic ? loadInferenceConfig(opts.ic) : undefined;
 
   const printer = opts.progress ? createProgressPrinter(process.stderr) : undefined;
   const controller = new AbortController();
@@ -113,7 +111,7 @@ async function runCommand(opts: RunOptions): Promise<void> {
     summary = await BatchJob.run(ws, {
       models: opts.model,
       modelDirs: opts.modelDir,
-      inferenceConfig,
+      inferenceConfig: opts.ic,
       input: opts.input,
       output: opts.output,
       inputKind,
