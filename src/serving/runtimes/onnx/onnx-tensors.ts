@@ -149,6 +149,10 @@ export function tensorFromJson(
   value: unknown,
   where: string,
 ): { data: TensorData; dims: number[] } {
+  if (info.type === 'float32' && info.shape.length === 2) {
+    const fast = float32Matrix(info, value);
+    if (fast !== undefined) return fast;
+  }
   const kind = kindOf(info.type);
   const dims: number[] = [];
   let probe = value;
@@ -191,6 +195,36 @@ export function tensorFromJson(
     else fill(value, 0, where);
   }
   return { data, dims };
+}
+
+/**
+ * The common case (a float32 [N, K] input given as a well-formed 2-D array of numbers) in one pass
+ * with no intermediate steps; anything unusual returns undefined and takes the general path, which
+ * names the offending element.
+ */
+function float32Matrix(
+  info: OnnxValueInfo,
+  value: unknown,
+): { data: Float32Array; dims: number[] } | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const first = value[0];
+  if (!Array.isArray(first)) return undefined;
+  const n = value.length;
+  const k = first.length;
+  const want = info.shape[1];
+  if (want >= 0 && k !== want) return undefined;
+  const out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const row = value[i];
+    if (!Array.isArray(row) || row.length !== k) return undefined;
+    const base = i * k;
+    for (let j = 0; j < k; j++) {
+      const v = row[j];
+      if (typeof v !== 'number') return undefined;
+      out[base + j] = v;
+    }
+  }
+  return { data: out, dims: [n, k] };
 }
 
 function fillFloat2d(
