@@ -96,8 +96,9 @@ export async function runControlPlane(options: RunControlPlaneOptions): Promise<
       log: options.log,
       reconcileIntervalMs: options.reconcileIntervalMs,
     });
-    const adopting = controlPlane.start();
-    await Promise.race([adopting, new Promise((r) => setTimeout(r, ADOPT_WAIT_MS).unref())]);
+    // Listen first (a taken port fails before anything is adopted), answer health only after the
+    // first reconcile pass (clients wait for it, so what they read next is current).
+    let adopted = false;
     const app = await createApiServer({
       controlPlane,
       registry,
@@ -105,11 +106,11 @@ export async function runControlPlane(options: RunControlPlaneOptions): Promise<
       token,
       version: VERSION,
       workspaceDir,
+      ready: () => adopted,
     });
     try {
       await app.listen({ host, port });
     } catch (err) {
-      await controlPlane.stop();
       await app.close();
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new BerthError(
@@ -122,6 +123,9 @@ export async function runControlPlane(options: RunControlPlaneOptions): Promise<
       }
       throw err;
     }
+    const adopting = controlPlane.start();
+    await Promise.race([adopting, new Promise((r) => setTimeout(r, ADOPT_WAIT_MS).unref())]);
+    adopted = true;
     const address = app.server.address();
     const actualPort = typeof address === 'object' && address ? address.port : port;
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;

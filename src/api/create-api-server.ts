@@ -18,6 +18,8 @@ export interface ApiServerOptions {
   token: string;
   version: string;
   workspaceDir: string;
+  /** False while the control plane adopts its services: `/api/health` answers 503 until then. */
+  ready?: () => boolean;
 }
 
 /**
@@ -50,7 +52,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   });
   installApiErrorHandler(app);
   installBearerAuth(app, options.token);
-  registerHealthRoutes(app, { version: options.version, workspace: options.workspaceDir });
+  registerHealthRoutes(app, {
+    version: options.version,
+    workspace: options.workspaceDir,
+    ready: options.ready ?? (() => true),
+  });
   registerModelRoutes(app, options.registry, options.temp);
   registerServiceRoutes(app, options.controlPlane);
   registerDashboard(app, { services: options.controlPlane });

@@ -69,12 +69,15 @@ export async function ensureControlPlane(
     if (exited && !(info && isProcessAlive(info.pid))) break;
     await sleep(50);
   }
+  const log = readLogTail(logFile, 20);
+  // The foreground process prints "Error: <why>" (e.g. its port is taken) before exiting.
+  const why = [...log.matchAll(/^Error: (.*)$/gm)].pop()?.[1];
   throw new BerthError(
     'CONTROL_PLANE_UNAVAILABLE',
-    `The control plane of workspace ${workspaceDir} did not start.`,
+    `The control plane of workspace ${workspaceDir} did not start${why ? `: ${why}` : ''}.`,
     {
       hint: `See ${logFile}; or run it in the foreground: berth server start --foreground`,
-      details: { log: readLogTail(logFile, 20) },
+      details: { log },
     },
   );
 }

@@ -72,3 +72,19 @@ test('when server start or stop is given --url then NOT_SUPPORTED and exit 7', a
   assert.equal(unreachable.code, 8);
   assert.match(unreachable.stderr, /CONTROL_PLANE_UNAVAILABLE/);
 });
+
+test('when the control plane cannot listen on the port asked for then start fails with CONTROL_PLANE_UNAVAILABLE naming why, exit 8', async (t) => {
+  const h = deployHarness(t);
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const res = await h.berth(['server', 'start', '--port', String(port)]);
+  assert.equal(res.code, 8, res.stdout + res.stderr);
+  assert.match(res.stderr, /CONTROL_PLANE_UNAVAILABLE/);
+  assert.match(res.stderr, new RegExp(`Port ${port} is already in use`));
+  const fg = await h.berth(['server', 'start', '--foreground', '--port', String(port)]);
+  assert.equal(fg.code, 4);
+  assert.match(fg.stderr, /PORT_IN_USE/);
+});

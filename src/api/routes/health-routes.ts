@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { BerthError } from '../../core/errors.js';
 
-/** `GET /api/health` (no token): lets clients tell a live control plane from a stale control-plane.json. */
+/**
+ * `GET /api/health` (no token): lets clients tell a live control plane from a stale control-plane.json.
+ * 503 NOT_READY until the first reconcile pass after a start is done.
+ */
 export function registerHealthRoutes(
   app: FastifyInstance,
-  facts: { version: string; workspace: string },
+  facts: { version: string; workspace: string; ready: () => boolean },
 ): void {
   app.get(
     '/api/health',
@@ -25,6 +29,11 @@ export function registerHealthRoutes(
         },
       },
     },
-    async () => ({ ok: true, pid: process.pid, version: facts.version, workspace: facts.workspace }),
+    async () => {
+      if (!facts.ready()) {
+        throw new BerthError('NOT_READY', 'The control plane is adopting its services; retry in a moment.');
+      }
+      return { ok: true, pid: process.pid, version: facts.version, workspace: facts.workspace };
+    },
   );
 }
