@@ -305,7 +305,10 @@ class BatchCoordinator {
     const prestarted = spec.prestarted?.splice(0) ?? [];
     for (let i = 0; i < spec.workers; i++) this.spawnWorker(prestarted.shift());
     for (const extra of prestarted) extra.stop();
-    this.commitTimer = setInterval(() => this.commitInBackground(), BATCH_DEFAULTS.commitIntervalMs);
+    this.commitTimer = setInterval(() => {
+      this.commitInBackground();
+      this.watchStalls();
+    }, BATCH_DEFAULTS.commitIntervalMs);
     if (spec.onProgress)
       this.progressTimer = setInterval(() => this.emitProgress(false), spec.progressIntervalMs);
   }
@@ -425,6 +428,18 @@ class BatchCoordinator {
     this.pump();
   }
 
+  /** A worker with work that has not been heard of for `stallTimeoutMs` is hung: killed, then handled as a crash. */
+  private watchStalls(): void {
+    const now = performance.now();
+    for (const w of this.workers) {
+      if (w.ready && w.scoring > 0 && now - w.lastHeard > BATCH_DEFAULTS.stallTimeoutMs) {
+        this.log?.warn({ worker: w.id, pid: w.pid }, 'batch worker stalled; killing it');
+        w.lastHeard = now;
+        w.child.kill('SIGKILL');
+      }
+    }
+  }
+
   /** Puts a chunk back to be scored again as it is (a fresh object: the old one may still get a stale reply). */
   private requeue(chunk: Chunk): void {
     const again: Chunk = {
@@ -534,6 +549,7 @@ class BatchCoordinator {
   }
 
   private send(worker: Worker, chunk: Chunk): void {
+    if (worker.scoring === 0) worker.lastHeard = performance.now();
     chunk.id = this.nextChunkId++;
     chunk.state = 'sent';
     chunk.worker = worker;

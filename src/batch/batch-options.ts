@@ -18,6 +18,7 @@ export const BATCH_DEFAULTS = Object.freeze({
   initTimeoutMs: 300_000, // 5 min for a worker's init() / model load
   scoringTimeoutMs: 60_000, // 60 s for one run() of a python entry script
   maxWorkerCrashes: 10, // worker crashes tolerated in one run before it stops with BATCH_FAILED
+  stallTimeoutMs: 600_000, // 10 min without a word from a worker that has work: killed, handled as a crash
 });
 
 /** The default worker count: one per core. */

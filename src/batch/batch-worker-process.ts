@@ -52,6 +52,8 @@ export class BatchWorkerProcess {
   stopping = false;
   /** Chunks sent to it and not yet written, in the order sent. */
   readonly chunks: Chunk[] = [];
+  /** When it last sent a message (or was given work while idle): the stall watchdog reads it. */
+  lastHeard = performance.now();
   private onMessage: MessageHandler = () => {};
   private onExit: ExitHandler = () => {};
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -70,7 +72,10 @@ export class BatchWorkerProcess {
     });
     this.child.stdout?.pipe(output, { end: false });
     this.child.stderr?.pipe(output, { end: false });
-    this.child.on('message', (m: WorkerMessage) => this.onMessage(this, m));
+    this.child.on('message', (m: WorkerMessage) => {
+      this.lastHeard = performance.now();
+      this.onMessage(this, m);
+    });
     this.child.once('exit', (code, signal) => {
       this.exited = { code, signal };
       this.onExit(this, code, signal);

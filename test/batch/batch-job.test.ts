@@ -355,3 +355,34 @@ test('when the entry script is missing then the run fails with ENTRY_SCRIPT_NOT_
     (e: unknown) => e instanceof BerthError && e.code === 'ENTRY_SCRIPT_NOT_FOUND' && e.exitCode === 2,
   );
 });
+
+test('when the python runtime scores JSON lines and files then run(raw) gets the line text or the file bytes', {
+  skip: existsSync('/usr/bin/python3') ? false : 'needs /usr/bin/python3 (Debian)',
+}, async (t) => {
+  const dir = tempDir(t);
+  const input = join(dir, 'rows.jsonl');
+  writeFileSync(input, '[1,2]\n[3,4]\n');
+  const modelDirs = [linearModelDir(dir)];
+  await BatchJob.run(undefined, {
+    modelDirs,
+    inferenceConfig: ic('score-py'),
+    input,
+    output: join(dir, 'out.jsonl'),
+    workers: 2,
+  });
+  assert.deepEqual(readLines(join(dir, 'out.jsonl')), [
+    { row: 1, prediction: 103 },
+    { row: 2, prediction: 107 },
+  ]);
+  const files = join(dir, 'files');
+  mkdirSync(files);
+  writeFileSync(join(files, 'a.bin'), Buffer.from([1, 2, 3]));
+  await BatchJob.run(undefined, {
+    modelDirs,
+    inferenceConfig: ic('score-py'),
+    input: files,
+    output: join(dir, 'files.jsonl'),
+    workers: 1,
+  });
+  assert.deepEqual(readLines(join(dir, 'files.jsonl')), [{ file: 'a.bin', prediction: { size: 3 } }]);
+});
