@@ -346,7 +346,7 @@ class ScoringServerCore {
     unread = false,
   ): void {
     const requestId = this.requestId(req);
-    writeReply(res, reply, requestId, this.draining || (unread && !req.complete));
+    writeReply(res, reply, idHeader(req, reply, requestId), this.draining || (unread && !req.complete));
     this.record(req.method, route, reply.status, t0, requestId, reply);
   }
 
@@ -588,7 +588,12 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
     if (this.done) return;
     this.done = true;
     if (this.timed) this.core.deadlines.delete(this);
-    writeReply(this.res, reply, this.requestId, this.core.draining || (unread && !this.req.complete));
+    writeReply(
+      this.res,
+      reply,
+      idHeader(this.req, reply, this.requestId),
+      this.core.draining || (unread && !this.req.complete),
+    );
     if (this.admitted) this.core.release(this.socket);
     this.core.record(this.req.method, this.route.route, reply.status, this.t0, this.requestId, reply);
   }
@@ -600,6 +605,14 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
     if (this.admitted) this.core.release(this.socket);
     this.core.record(this.req.method, this.route.route, status, this.t0, this.requestId);
   }
+}
+
+/**
+ * The `x-request-id` answered: on errors (to find the request in the log) and whenever the client
+ * sent one; a plain success without one skips the header (it costs a header on the hot path).
+ */
+function idHeader(req: IncomingMessage, reply: Reply, requestId: string): string | undefined {
+  return reply.status >= 400 || req.headers['x-request-id'] !== undefined ? requestId : undefined;
 }
 
 function pathOf(url: string): string {

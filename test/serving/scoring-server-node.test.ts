@@ -16,19 +16,21 @@ async function serve(t: { after(fn: () => Promise<void>): void }, options: Harne
   return h;
 }
 
-test('when a node entry script returns its input then POST /score answers it as JSON with a request id', async (t) => {
+test('when a node entry script returns its input then POST /score answers it as JSON', async (t) => {
   const h = await serve(t, { config: nodeConfig('echo.js') });
   const res = await h.post('/score', { data: [[1, 2.5, 'x']], nested: { ok: true } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
-  assert.ok(res.headers.get('x-request-id'));
   assert.deepEqual(await res.json(), { data: [[1, 2.5, 'x']], nested: { ok: true } });
 });
 
-test('when the client sends x-request-id then the answer carries the same id', async (t) => {
+test('when the client sends x-request-id then the answer carries the same id, and errors always carry one', async (t) => {
   const h = await serve(t, { config: nodeConfig('echo.js') });
   const res = await h.post('/score', [1], { 'x-request-id': 'abc-123' });
   assert.equal(res.headers.get('x-request-id'), 'abc-123');
+  const failed = await h.post('/score', '{bad');
+  assert.equal(failed.status, 400);
+  assert.ok(failed.headers.get('x-request-id'));
 });
 
 test('when the body is malformed JSON then 400 BAD_REQUEST', async (t) => {

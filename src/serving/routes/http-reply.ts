@@ -34,15 +34,20 @@ export function jsonReply(status: number, value: unknown): Reply {
 }
 
 /**
- * Writes a reply with Content-Length (and `x-request-id`); `close` adds `Connection: close`
- * (draining, or a body left unread).
+ * Writes a reply with Content-Length; `requestId` (when given) as `x-request-id`; `close` adds
+ * `Connection: close` (draining, or a body left unread).
  */
-export function writeReply(res: ServerResponse, reply: Reply, requestId: string, close: boolean): void {
+export function writeReply(
+  res: ServerResponse,
+  reply: Reply,
+  requestId: string | undefined,
+  close: boolean,
+): void {
   const headers: Record<string, string | number> = {
     'Content-Type': reply.contentType,
     'Content-Length': typeof reply.body === 'string' ? Buffer.byteLength(reply.body) : reply.body.length,
-    'x-request-id': requestId,
   };
+  if (requestId !== undefined) headers['x-request-id'] = requestId;
   if (reply.headers) Object.assign(headers, reply.headers);
   if (close) headers.Connection = 'close';
   res.writeHead(reply.status, headers);
