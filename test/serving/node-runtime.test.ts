@@ -74,7 +74,10 @@ test('when init never finishes then load fails with INIT_FAILED after initTimeou
 test('when a CommonJS entry script exports init and run then it loads', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'score.cjs');
-  writeFileSync(file, 'module.exports = { init() {}, run(x) { return { got: x } } };\n');
+  writeFileSync(
+    file,
+    'module.exports = { k: 0, init() { this.k = 2; }, run(x) { return { got: x * this.k }; } };\n',
+  );
   const runtime = await createRuntime({
     config: nodeConfig(file),
     models: [],
@@ -82,9 +85,12 @@ test('when a CommonJS entry script exports init and run then it loads', async (t
     limits: LIMITS,
   });
   await runtime.load();
-  assert.deepEqual(await runtime.score({ body: 1, raw: Buffer.from('1'), contentType: 'application/json' }), {
-    got: 1,
-  });
+  assert.deepEqual(
+    await runtime.score({ body: 21, raw: Buffer.from('21'), contentType: 'application/json' }),
+    {
+      got: 42,
+    },
+  );
 });
 
 test('when an environment folder is given then the entry script imports packages from its node_modules', async (t) => {

@@ -65,8 +65,9 @@ class NodeRuntime implements DirectRuntime {
       );
     }
     this.entry = entry;
-    this.runFn = entry.run;
-    if (typeof entry.init === 'function') await this.callInit(entry.init, file);
+    // bound, so a CommonJS object whose methods use `this` keeps working
+    this.runFn = entry.run.bind(entry);
+    if (typeof entry.init === 'function') await this.callInit(entry.init.bind(entry), file);
   }
 
   score(request: ScoreRequest): Promise<unknown> {
@@ -158,9 +159,10 @@ async function importEntryScript(file: string): Promise<Record<string, unknown>>
 }
 
 function pickExports(mod: Record<string, unknown>): EntryScript | undefined {
-  if (typeof mod.run === 'function') return mod as unknown as EntryScript;
+  // CommonJS (`module.exports = {init, run}`): the object itself, so its methods keep their `this`
   const def = mod.default as Record<string, unknown> | undefined;
   if (def && typeof def === 'object' && typeof def.run === 'function') return def as unknown as EntryScript;
+  if (typeof mod.run === 'function') return mod as unknown as EntryScript;
   return undefined;
 }
 
