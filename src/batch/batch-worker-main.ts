@@ -4,7 +4,7 @@ import { createLogger } from '../core/logger.js';
 import type { BatchScorer } from './batch-scorer.js';
 import { createBatchScorer } from './create-batch-scorer.js';
 import { type DecodedBatch, decodeFileMiniBatch, decodeFolderMiniBatch } from './item-decoder.js';
-import { errorLine, predictionLine } from './output-line.js';
+import { OutputLines } from './output-line.js';
 import type {
   BatchOutcome,
   ChunkOrder,
@@ -92,13 +92,13 @@ async function drain(): Promise<void> {
             : decodeFileMiniBatch(bytes.buf, bytes.offset, batch, input, {
                 flatRows: (scorer as BatchScorer).flatRows,
               });
-        const { text, outcome } = await scoreItems(decoded);
+        const { lines, outcome } = await scoreItems(decoded);
         // let write orders through while a long chunk is being scored (they unblock the other workers)
         if (performance.now() - lastYield > YIELD_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYield = performance.now();
         }
-        const buf = Buffer.from(text);
+        const buf = lines.toBuffer();
         outcome.bytes = buf.length;
         buffers.push(buf);
         outcomes.push(outcome);
@@ -115,7 +115,7 @@ async function drain(): Promise<void> {
   }
 }
 
-async function scoreItems(decoded: DecodedBatch): Promise<{ text: string; outcome: BatchOutcome }> {
+async function scoreItems(decoded: DecodedBatch): Promise<{ lines: OutputLines; outcome: BatchOutcome }> {
   const { items } = decoded;
   let valid = items;
   for (const item of items) {
@@ -130,27 +130,27 @@ async function scoreItems(decoded: DecodedBatch): Promise<{ text: string; outcom
       : { predictions: [] };
   const { predictions, errors } = result;
   const outcome: BatchOutcome = { bytes: 0, items: items.length, failures: 0, malformed: [] };
-  let text = '';
+  const lines = new OutputLines();
   let j = 0;
   for (const item of items) {
     if (item.malformed) {
       outcome.malformed.push({ line: item.line, message: item.malformed.message });
       outcome.failures++;
       outcome.firstError ??= item.malformed.message;
-      text += errorLine(item, item.malformed);
+      lines.addError(item, item.malformed);
       continue;
     }
     const error = errors?.[j];
     if (error) {
       outcome.failures++;
       outcome.firstError ??= error.message;
-      text += errorLine(item, error);
+      lines.addError(item, error);
     } else {
-      text += predictionLine(item, predictions[j]);
+      lines.addPrediction(item, predictions[j]);
     }
     j++;
   }
-  return { text, outcome };
+  return { lines, outcome };
 }
 
 /** Reads the byte range of a chunk's mini-batches (files); folders read their files per item. */

@@ -52,6 +52,8 @@ export function parseNumbers(
   return scan(buf, start, end, out, at);
 }
 
+// Reads one byte past a number without checking `end`: the byte at `end` (a line break, or past the
+// buffer, read as 0) never continues a number, and the final check wants i === end exactly.
 function scan(buf: Uint8Array, start: number, end: number, out: Float64Array, at: number): number {
   const cap = out.length;
   let n = at;
@@ -59,8 +61,8 @@ function scan(buf: Uint8Array, start: number, end: number, out: Float64Array, at
   while (i < end && (buf[i] === SPACE || buf[i] === TAB)) i++;
   if (i >= end || buf[i] !== OPEN) return -1;
   i++;
-  let c = i < end ? buf[i] : 0;
-  while (c === SPACE || c === TAB) c = ++i < end ? buf[i] : 0;
+  let c = buf[i] | 0;
+  while (c === SPACE || c === TAB) c = buf[++i] | 0;
   if (c === CLOSE) {
     i++;
   } else {
@@ -68,46 +70,46 @@ function scan(buf: Uint8Array, start: number, end: number, out: Float64Array, at
       let neg = false;
       if (c === MINUS) {
         neg = true;
-        c = ++i < end ? buf[i] : 0;
+        c = buf[++i] | 0;
       }
       let mantissa = 0;
       let digits = 0;
       if (c === ZERO) {
         digits = 1;
-        c = ++i < end ? buf[i] : 0;
+        c = buf[++i] | 0;
       } else {
         while (c >= ZERO && c <= NINE) {
           mantissa = mantissa * 10 + (c - ZERO);
           digits++;
-          c = ++i < end ? buf[i] : 0;
+          c = buf[++i] | 0;
         }
         if (digits === 0) return -1;
       }
       let scale = 0;
       if (c === DOT) {
-        c = ++i < end ? buf[i] : 0;
+        c = buf[++i] | 0;
         const before = digits;
         while (c >= ZERO && c <= NINE) {
           mantissa = mantissa * 10 + (c - ZERO);
           digits++;
-          c = ++i < end ? buf[i] : 0;
+          c = buf[++i] | 0;
         }
         scale = digits - before;
         if (scale === 0) return -1;
       }
       let exponent = 0;
       if (c === E_LOWER || c === E_UPPER) {
-        c = ++i < end ? buf[i] : 0;
+        c = buf[++i] | 0;
         let negExp = false;
         if (c === MINUS || c === PLUS) {
           negExp = c === MINUS;
-          c = ++i < end ? buf[i] : 0;
+          c = buf[++i] | 0;
         }
         let expDigits = 0;
         while (c >= ZERO && c <= NINE) {
           exponent = exponent * 10 + (c - ZERO);
           expDigits++;
-          c = ++i < end ? buf[i] : 0;
+          c = buf[++i] | 0;
         }
         if (expDigits === 0 || expDigits > 4) return -1;
         if (negExp) exponent = -exponent;
@@ -122,10 +124,10 @@ function scan(buf: Uint8Array, start: number, end: number, out: Float64Array, at
       else return -1;
       if (n === cap) return NO_ROOM;
       out[n++] = neg ? -value : value;
-      while (c === SPACE || c === TAB) c = ++i < end ? buf[i] : 0;
+      while (c === SPACE || c === TAB) c = buf[++i] | 0;
       if (c === COMMA) {
-        c = ++i < end ? buf[i] : 0;
-        while (c === SPACE || c === TAB) c = ++i < end ? buf[i] : 0;
+        c = buf[++i] | 0;
+        while (c === SPACE || c === TAB) c = buf[++i] | 0;
         continue;
       }
       if (c === CLOSE) {

@@ -40,15 +40,46 @@ function keyText(key: ItemKey, withLine: boolean): string {
 }
 
 function predictionJson(value: unknown): string {
+  return numericJson(value) ?? JSON.stringify(value) ?? 'null';
+}
+
+/** JSON of a number or an array of numbers (pure ASCII), written by hand; undefined for anything else. */
+function numericJson(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'number') {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      if (typeof v !== 'number') return JSON.stringify(value);
-      out += i === 0 ? (Number.isFinite(v) ? String(v) : 'null') : Number.isFinite(v) ? `,${v}` : ',null';
-    }
-    return `${out}]`;
+  if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== 'number') return undefined;
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i];
+    if (typeof v !== 'number') return undefined;
+    out += i === 0 ? (Number.isFinite(v) ? String(v) : 'null') : Number.isFinite(v) ? `,${v}` : ',null';
   }
-  return JSON.stringify(value) ?? 'null';
+  return `${out}]`;
+}
+
+/**
+ * The output lines of one mini-batch, encoded once at the end: as Latin-1 (a plain copy) when
+ * every line is known to be ASCII (rows with numeric predictions, the common case), else UTF-8.
+ */
+export class OutputLines {
+  private text = '';
+  private ascii = true;
+
+  addPrediction(key: ItemKey, prediction: unknown): void {
+    const numeric = key.file === undefined ? numericJson(prediction) : undefined;
+    if (numeric !== undefined) {
+      this.text += `{"row":${key.row},"prediction":${numeric}}\n`;
+      return;
+    }
+    this.ascii = false;
+    this.text += predictionLine(key, prediction);
+  }
+
+  addError(key: ItemKey, error: ItemError): void {
+    this.ascii = false;
+    this.text += errorLine(key, error);
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.from(this.text, this.ascii ? 'latin1' : 'utf8');
+  }
 }
