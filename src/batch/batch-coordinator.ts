@@ -722,14 +722,18 @@ class BatchCoordinator {
     clearInterval(this.commitTimer);
     clearInterval(this.progressTimer);
     this.spec.signal?.removeEventListener('abort', this.onAbort);
-    const exits = [...this.workers].map(
-      (w) =>
-        new Promise<void>((resolve) =>
-          w.child.exitCode !== null || w.child.signalCode !== null
-            ? resolve()
-            : w.child.once('exit', () => resolve()),
-        ),
-    );
+    // a completed run (or one stopped by the threshold) has no write in flight: no need to wait for exits
+    const inFlight = status === 'interrupted' || (error !== undefined && this.stopAt === undefined);
+    const exits = [...this.workers]
+      .filter(() => inFlight)
+      .map(
+        (w) =>
+          new Promise<void>((resolve) =>
+            w.child.exitCode !== null || w.child.signalCode !== null
+              ? resolve()
+              : w.child.once('exit', () => resolve()),
+          ),
+      );
     for (const w of this.workers) w.stop();
     this.planner?.close();
     void Promise.all([...exits, this.committing]).then(() => {
