@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { BerthError } from '../core/errors.js';
 import { exitWithError } from './output.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /**
  * The `berth` CLI. Each command file registers its verbs and loads its heavy modules (SDK, stores,

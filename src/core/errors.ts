@@ -36,7 +36,8 @@ export class BerthError extends Error {
 
   /** Rebuilds an error from the `{"error": {...}}` body an API answered with. */
   static fromBody(body: unknown, fallbackStatus = 500): BerthError {
-    const err = (body as { error?: { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } })?.error;
+    const err = (body as { error?: { code?: unknown; message?: unknown; hint?: unknown; details?: unknown } })
+      ?.error;
     if (err && isErrorCode(err.code)) {
       return new BerthError(err.code, String(err.message ?? err.code), {
         hint: typeof err.hint === 'string' ? err.hint : undefined,

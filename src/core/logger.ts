@@ -18,7 +18,10 @@ export function createLogger(options: LoggerOptions): Logger {
     { stream: pino.destination({ dest: options.stderr ? 2 : 1, sync: false }), level },
   ];
   if (options.file) {
-    streams.push({ stream: pino.destination({ dest: options.file, mkdir: true, append: true, sync: false }), level });
+    streams.push({
+      stream: pino.destination({ dest: options.file, mkdir: true, append: true, sync: false }),
+      level,
+    });
   }
   return pino({ name: options.name, level, base: { pid: process.pid } }, multistream(streams));
 }

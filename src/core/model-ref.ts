@@ -11,9 +11,13 @@ export type ModelRef =
 
 export function assertValidName(name: string, what = 'name'): void {
   if (!NAME_PATTERN.test(name)) {
-    throw new BerthError('INVALID_NAME', `Invalid ${what} "${name}": use 1-255 characters of A-Z a-z 0-9 _ . - starting with a letter or digit.`, {
-      hint: `Rename it, e.g. "${name.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'model'}".`,
-    });
+    throw new BerthError(
+      'INVALID_NAME',
+      `Invalid ${what} "${name}": use 1-255 characters of A-Z a-z 0-9 _ . - starting with a letter or digit.`,
+      {
+        hint: `Rename it, e.g. "${name.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'model'}".`,
+      },
+    );
   }
 }
 

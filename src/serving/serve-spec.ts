@@ -34,7 +34,12 @@ export interface ServeSpec {
   port: number;
   replicas: number;
   /** Replica bounds for local autoscaling by observed utilization; absent = fixed `replicas`. */
-  autoscale?: { minReplicas: number; maxReplicas: number; targetUtilization: number; refreshPeriodInSeconds: number };
+  autoscale?: {
+    minReplicas: number;
+    maxReplicas: number;
+    targetUtilization: number;
+    refreshPeriodInSeconds: number;
+  };
   limits: ServingLimits;
   /** Accepted Bearer keys; empty or absent = no auth. */
   keys?: string[];

@@ -6,7 +6,10 @@ import { BerthError } from '../../src/core/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Map(
-  [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [m[1], { status: Number(m[2]), exit: Number(m[3]) }]),
+  [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [
+    m[1],
+    { status: Number(m[2]), exit: Number(m[3]) },
+  ]),
 );
 
 test('when a code is in the catalogue then docs/errors.md has its row with the same status and exit code', () => {
@@ -16,7 +19,8 @@ test('when a code is in the catalogue then docs/errors.md has its row with the s
 });
 
 test('when a row is in docs/errors.md then the code exists in the catalogue', () => {
-  for (const code of documented.keys()) assert.ok(code in ERROR_CATALOGUE, `${code} documented but not in code`);
+  for (const code of documented.keys())
+    assert.ok(code in ERROR_CATALOGUE, `${code} documented but not in code`);
 });
 
 test('when an error body is rebuilt then code, message and hint survive', () => {

@@ -49,7 +49,10 @@ export const DEPLOYMENT_CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    computeType: { type: 'string', enum: ['local', 'kubernetes', 'LOCAL', 'Local', 'aks', 'AKS', 'aci', 'ACI'] },
+    computeType: {
+      type: 'string',
+      enum: ['local', 'kubernetes', 'LOCAL', 'Local', 'aks', 'AKS', 'aci', 'ACI'],
+    },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
     numReplicas: { type: 'integer', minimum: 1, maximum: 64 },
     containerResourceRequirements: {
@@ -67,7 +70,10 @@ export const DEPLOYMENT_CONFIG_SCHEMA = {
     keys: {
       type: 'object',
       additionalProperties: false,
-      properties: { primaryKey: { type: 'string', minLength: 8 }, secondaryKey: { type: 'string', minLength: 8 } },
+      properties: {
+        primaryKey: { type: 'string', minLength: 8 },
+        secondaryKey: { type: 'string', minLength: 8 },
+      },
     },
     scoringTimeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
     maxConcurrentRequestsPerContainer: { type: 'integer', minimum: 1, maximum: 100_000 },
@@ -107,21 +113,32 @@ export function parseDeploymentConfig(raw: unknown, what = 'deployment config'):
   );
   const ct = (value.computeType ?? 'local').toLowerCase();
   if (ct === 'aci') {
-    throw new BerthError('NOT_SUPPORTED', `${what}: computeType "aci" (Azure Container Instances) is not a Berth target.`, {
-      hint: 'Use "computeType": "local", or "kubernetes" for a cluster.',
-    });
+    throw new BerthError(
+      'NOT_SUPPORTED',
+      `${what}: computeType "aci" (Azure Container Instances) is not a Berth target.`,
+      {
+        hint: 'Use "computeType": "local", or "kubernetes" for a cluster.',
+      },
+    );
   }
   const computeType: ComputeType = ct === 'aks' ? 'kubernetes' : (ct as ComputeType);
   const a = value.autoScaler;
   if (a?.minReplicas !== undefined && a.maxReplicas !== undefined && a.minReplicas > a.maxReplicas) {
-    throw new BerthError('INVALID_CONFIG', `${what} is invalid: "autoScaler.minReplicas" is above "autoScaler.maxReplicas".`, {
-      hint: 'Make minReplicas <= maxReplicas.',
-    });
+    throw new BerthError(
+      'INVALID_CONFIG',
+      `${what} is invalid: "autoScaler.minReplicas" is above "autoScaler.maxReplicas".`,
+      {
+        hint: 'Make minReplicas <= maxReplicas.',
+      },
+    );
   }
   return Object.freeze({ ...DEPLOYMENT_DEFAULTS, ...value, computeType });
 }
 
 /** Reads, validates and fills a `deploymentconfig.json` file. */
 export function loadDeploymentConfig(path: string): DeploymentConfig {
-  return parseDeploymentConfig(readJsonConfigFile(resolve(path), 'deploymentconfig.json'), `deploymentconfig.json ("${path}")`);
+  return parseDeploymentConfig(
+    readJsonConfigFile(resolve(path), 'deploymentconfig.json'),
+    `deploymentconfig.json ("${path}")`,
+  );
 }

@@ -68,7 +68,11 @@ function inferRuntime(entryScript: string | undefined): RuntimeName {
  * (the folder of the config file). The result is frozen.
  * @throws INVALID_CONFIG on a schema violation or a runtime that needs an entry script without one.
  */
-export function parseInferenceConfig(raw: unknown, baseDir: string, what = 'inference config'): InferenceConfig {
+export function parseInferenceConfig(
+  raw: unknown,
+  baseDir: string,
+  what = 'inference config',
+): InferenceConfig {
   const value = validateConfig<Partial<InferenceConfig>>(INFERENCE_CONFIG_SCHEMA, raw, what);
   const runtime = value.runtime ?? inferRuntime(value.entryScript);
   if ((runtime === 'node' || runtime === 'python') && !value.entryScript) {
@@ -91,5 +95,9 @@ export function parseInferenceConfig(raw: unknown, baseDir: string, what = 'infe
 /** Reads, validates and resolves an `inferenceconfig.json` file. */
 export function loadInferenceConfig(path: string): InferenceConfig {
   const abs = resolve(path);
-  return parseInferenceConfig(readJsonConfigFile(abs, 'inferenceconfig.json'), dirname(abs), `inferenceconfig.json ("${path}")`);
+  return parseInferenceConfig(
+    readJsonConfigFile(abs, 'inferenceconfig.json'),
+    dirname(abs),
+    `inferenceconfig.json ("${path}")`,
+  );
 }
