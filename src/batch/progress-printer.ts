@@ -2,7 +2,7 @@ import type { BatchProgress } from './batch-summary.js';
 
 /** How often a non-terminal gets a progress line. */
 const PLAIN_INTERVAL_MS = 5000;
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
 /**
  * Renders batch progress on `stream`: on a terminal a bar redrawn in place (items done, rate,
@@ -22,8 +22,8 @@ export function createProgressPrinter(
       if (tty) {
         const filled = Math.round(p.fraction * BAR_WIDTH);
         const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
-        let line = `${bar} ${percent(p.fraction)}  ${describe(p)}`;
-        const width = stream.columns ?? 100;
+        let line = `${bar} ${percent(p.fraction)} ${describe(p)}`;
+        const width = stream.columns || 100;
         if (line.length > width - 1) line = line.slice(0, width - 1);
         stream.write(`\r${line}\x1b[K`);
         drawn = true;
@@ -40,13 +40,10 @@ export function createProgressPrinter(
 }
 
 function describe(p: BatchProgress): string {
-  const parts = [
-    `${p.items.toLocaleString('en-US')} items`,
-    `${p.itemsPerSecond.toLocaleString('en-US')} items/s`,
-  ];
-  if (p.failures > 0) parts.push(`${p.failures.toLocaleString('en-US')} failed`);
-  if (p.etaSeconds !== undefined) parts.push(`ETA ${duration(p.etaSeconds)}`);
-  return parts.join(', ');
+  let text = `${p.items.toLocaleString('en-US')} items ${p.itemsPerSecond.toLocaleString('en-US')}/s`;
+  if (p.failures > 0) text += ` ${p.failures.toLocaleString('en-US')} failed`;
+  if (p.etaSeconds !== undefined) text += ` ETA ${duration(p.etaSeconds)}`;
+  return text;
 }
 
 function percent(fraction: number): string {
