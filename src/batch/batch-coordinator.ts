@@ -357,7 +357,11 @@ class BatchCoordinator {
         chunk.state = 'scored';
         chunk.outcomes = message.batches;
         const perBatch = message.busyMs / Math.max(1, message.batches.length);
-        this.batchMs = this.batchMs === 0 ? perBatch : this.batchMs * 0.8 + perBatch * 0.2;
+        // a worker's first chunk pays for warming up (JIT, first inference): it does not say how fast it goes
+        if (worker.scoredChunks++ > 0 || this.batchMs === 0) {
+          this.batchMs =
+            this.batchMs === 0 || worker.scoredChunks === 2 ? perBatch : (this.batchMs + perBatch) / 2;
+        }
         this.assignWrites();
         this.pump();
         return;

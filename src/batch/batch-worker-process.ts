@@ -54,6 +54,8 @@ export class BatchWorkerProcess {
   readonly chunks: Chunk[] = [];
   /** When it last sent a message (or was given work while idle): the stall watchdog reads it. */
   lastHeard = performance.now();
+  /** Chunks it has scored (the first one is slow: warm-up). */
+  scoredChunks = 0;
   private onMessage: MessageHandler = () => {};
   private onExit: ExitHandler = () => {};
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
