@@ -12,8 +12,9 @@ const EMPTY = Buffer.alloc(0);
  * one prediction per row, shaped as `POST /score` answers a one-row request (`[N, 1]` outputs give
  * a number per row, `[N, K]` an array, several outputs an object by output name).
  *
- * A row is a JSON array (nested for inputs of higher rank), an object of numbers (a CSV row; its
- * values in column order), or, for a model with several inputs, an object naming each input.
+ * A row is a JSON array (nested for inputs of higher rank), `{"data": row}` or `{"data": [row]}`, an
+ * object of numbers (a CSV row; its values in column order), or `{"<input>": row}`; for a model
+ * with several inputs, an object naming each input.
  * Single-input models whose row shape is fixed get their rows as one flat array (`inferV2`), parsed
  * straight from the JSON lines; others go through `score` with nested arrays. When a stacked run
  * fails, the rows are run one by one so that only the bad ones fail.
@@ -130,7 +131,12 @@ export class OnnxTensorScorer implements BatchScorer {
       if (row !== null && typeof row === 'object' && !Array.isArray(row)) {
         const obj = row as Record<string, unknown>;
         if (Object.hasOwn(obj, input.name)) row = obj[input.name];
-        else {
+        else if (Object.hasOwn(obj, 'data')) {
+          // a /score body: {"data": row} or {"data": [row]} (one row per line)
+          row = obj.data;
+          if (Array.isArray(row) && row.length === 1 && Array.isArray(row[0]) && input.shape.length === 2)
+            row = row[0];
+        } else {
           const values = Object.values(obj);
           if (values.every((v) => typeof v === 'number')) row = values;
           else return notARow(`an object of numbers (a CSV row) or {"${input.name}": [...]}`, value);
