@@ -324,16 +324,23 @@ test('when models are registered in a workspace then BatchJob.run resolves NAME:
   t.after(() => ws.close());
   await Model.register(ws, { name: 'linear', path: linearModelDir(dir) });
   const input = join(dir, 'rows.jsonl');
-  writeFileSync(input, '[1,0,0,0,0,0,0,0,0,0]\n');
+  // a row, or a /score body holding one row, or the row under the input's name
+  writeFileSync(
+    input,
+    '[1,0,0,0,0,0,0,0,0,0]\n{"data":[[0,1,0,0,0,0,0,0,0,0]]}\n{"X":[0,0,1,0,0,0,0,0,0,0]}\n',
+  );
   const summary = await BatchJob.run(ws, {
     models: ['linear:1'],
     input,
     output: join(dir, 'out.jsonl'),
     workers: 1,
   });
-  assert.equal(summary.items, 1);
-  const [line] = readLines(join(dir, 'out.jsonl'));
-  assert.ok(Math.abs((line.prediction as number) - 0.6) < 1e-6);
+  assert.equal(summary.items, 3);
+  assert.equal(summary.failures, 0);
+  const predictions = readLines(join(dir, 'out.jsonl')).map(
+    (l) => Math.round((l.prediction as number) * 1e5) / 1e5,
+  );
+  assert.deepEqual(predictions, [0.6, 0.7, 0.8]);
   await assert.rejects(
     BatchJob.run(ws, { models: ['linear:9'], input, output: join(dir, 'out.jsonl') }),
     (e: unknown) => e instanceof BerthError && e.code === 'MODEL_NOT_FOUND',
