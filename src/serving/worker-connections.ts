@@ -49,10 +49,6 @@ export class WorkerConnections {
     this.snapshots.unref();
   }
 
-  get size(): number {
-    return this.sockets.size;
-  }
-
   /** Gives a connection handed over by the primary to the HTTP server. */
   add(socket: Socket): void {
     const traffic = socket.bytesRead + socket.bytesWritten;

@@ -201,7 +201,6 @@ async function drain(timeoutMs: number, graceful: boolean): Promise<void> {
   }
   await closeRuntime();
   log?.info('replica drained');
-  send({ type: 'drained' });
   await exit(0);
 }
 

@@ -50,8 +50,7 @@ export type WorkerMessage =
   /** A graceful drain began: no new requests are taken and idle connections went back to the primary. */
   | { type: 'draining' }
   /** An idle client connection (the message's handle) given back for another worker (graceful drain). */
-  | { type: 'conn-back' }
-  | { type: 'drained' };
+  | { type: 'conn-back' };
 
 /** prom-client's own cluster messages: the primary asks, the worker's prom-client answers. */
 export const PROM_METRICS_REQUEST = 'prom-client:getMetricsReq';
