@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Berth quickstart: register the bundled iris model, version it, alias it and show it.
+# Berth quickstart: register the bundled iris model, alias it, deploy it as a local web service, score it.
 # Run from anywhere:  bash examples/quickstart.sh   (or: npm run quickstart)
 # Uses its own workspace, ./.berth-quickstart (override with BERTH_QUICKSTART_WORKSPACE), recreated each run.
 set -euo pipefail
@@ -27,4 +27,23 @@ berth model list
 step model show iris@production
 berth model show iris@production
 
-printf '\nWorkspace: %s (delete it when done)\n' "$WS"
+step model deploy -n iris-svc -m iris@production --ic examples/inferenceconfig.json --dc examples/deploymentconfig.json
+berth model deploy -n iris-svc -m iris@production --ic examples/inferenceconfig.json --dc examples/deploymentconfig.json
+
+step service list
+berth service list
+
+step service invoke iris-svc --data '{"data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
+berth service invoke iris-svc --data '{"data": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
+
+URI=$(berth service show iris-svc --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).scoringUri))')
+printf '\n$ curl -s -X POST %s -H "Content-Type: application/json" -d ...\n' "$URI"
+node -e 'fetch(process.argv[1],{method:"POST",headers:{"content-type":"application/json"},body:JSON.stringify({data:[[5.9,3.0,4.2,1.5]]})}).then(r=>r.text()).then(t=>console.log(t))' "$URI"
+
+if [ "${BERTH_QUICKSTART_KEEP:-}" = 1 ]; then
+  printf '\nThe service keeps running. Stop everything with: node bin/berth.js --workspace %s server stop --all\n' "$WS"
+else
+  step server stop --all
+  berth server stop --all
+  printf '\nDone. Workspace: %s (BERTH_QUICKSTART_KEEP=1 leaves the service running)\n' "$WS"
+fi
