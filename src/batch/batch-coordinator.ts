@@ -36,7 +36,7 @@ import { decodeFileMiniBatch, type InputDescription } from './item-decoder.js';
 import { LineMiniBatchPlanner } from './line-mini-batch-planner.js';
 import type { InputPosition, MiniBatch } from './mini-batch.js';
 import { errorLine } from './output-line.js';
-import type { BatchOutcome, WorkerInit, WorkerMessage } from './worker-protocol.js';
+import { type BatchOutcome, outcomesOf, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 /** A batch run with its models resolved to folders and its options complete. */
 export interface BatchRunSpec {
@@ -355,8 +355,8 @@ class BatchCoordinator {
         const chunk = worker.chunks.find((c) => c.id === message.id);
         if (!chunk) return;
         chunk.state = 'scored';
-        chunk.outcomes = message.batches;
-        const perBatch = message.busyMs / Math.max(1, message.batches.length);
+        chunk.outcomes = outcomesOf(message);
+        const perBatch = message.busyMs / Math.max(1, message.bytes.length);
         // a worker's first chunk pays for warming up (JIT, first inference): it does not say how fast it goes
         if (worker.scoredChunks++ > 0 || this.batchMs === 0) {
           this.batchMs =

@@ -8,6 +8,7 @@ import { OutputLines } from './output-line.js';
 import type {
   BatchOutcome,
   ChunkOrder,
+  ChunkScored,
   CoordinatorMessage,
   WorkerInit,
   WorkerMessage,
@@ -82,7 +83,14 @@ async function drain(): Promise<void> {
       const order = queue.shift() as ChunkOrder;
       const started = performance.now();
       const buffers: Buffer[] = [];
-      const outcomes: BatchOutcome[] = [];
+      const scored: ChunkScored = {
+        type: 'scored',
+        id: order.id,
+        bytes: [],
+        items: [],
+        failed: [],
+        busyMs: 0,
+      };
       const bytes = readChunk(order);
       for (const batch of order.batches) {
         const input = (init as WorkerInit).input;
@@ -99,12 +107,17 @@ async function drain(): Promise<void> {
           lastYield = performance.now();
         }
         const buf = lines.toBuffer();
-        outcome.bytes = buf.length;
+        scored.bytes.push(buf.length);
+        scored.items.push(outcome.items);
+        if (outcome.failures > 0) {
+          const { failures, malformed, firstError } = outcome;
+          scored.failed.push({ at: scored.bytes.length - 1, failures, malformed, firstError });
+        }
         buffers.push(buf);
-        outcomes.push(outcome);
       }
       held.set(order.id, buffers);
-      send({ type: 'scored', id: order.id, batches: outcomes, busyMs: performance.now() - started });
+      scored.busyMs = performance.now() - started;
+      send(scored);
     }
   } catch (err) {
     const e = toBerthError(err);

@@ -40,8 +40,8 @@ export function createProgressPrinter(
 }
 
 function describe(p: BatchProgress): string {
-  let text = `${p.items.toLocaleString('en-US')} items ${p.itemsPerSecond.toLocaleString('en-US')}/s`;
-  if (p.failures > 0) text += ` ${p.failures.toLocaleString('en-US')} failed`;
+  let text = `${grouped(p.items)} items ${grouped(p.itemsPerSecond)}/s`;
+  if (p.failures > 0) text += ` ${grouped(p.failures)} failed`;
   if (p.etaSeconds !== undefined) text += ` ETA ${duration(p.etaSeconds)}`;
   return text;
 }
@@ -56,4 +56,9 @@ export function duration(seconds: number): string {
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** 1234567 → "1,234,567" (without Intl: its first use costs tens of milliseconds). */
+export function grouped(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -56,12 +56,40 @@ export interface WorkerInitFailed {
   error: { code: string; message: string; hint?: string };
 }
 
+/**
+ * A chunk is scored. Compact, since one arrives every few milliseconds: per mini-batch only its
+ * output size and item count, plus notes for the mini-batches that had failures.
+ */
 export interface ChunkScored {
   type: 'scored';
   id: number;
-  batches: BatchOutcome[];
+  /** Output bytes of each mini-batch. */
+  bytes: number[];
+  /** Items of each mini-batch. */
+  items: number[];
+  /** Mini-batches with failures: their index in the chunk, count, malformed lines, first message. */
+  failed: {
+    at: number;
+    failures: number;
+    malformed: { line?: number; message: string }[];
+    firstError?: string;
+  }[];
   /** Milliseconds spent scoring the chunk. */
   busyMs: number;
+}
+
+/** Rebuilds the per-mini-batch outcomes of a `scored` message. */
+export function outcomesOf(message: ChunkScored): BatchOutcome[] {
+  const out: BatchOutcome[] = new Array(message.bytes.length);
+  for (let i = 0; i < out.length; i++)
+    out[i] = { bytes: message.bytes[i], items: message.items[i], failures: 0, malformed: [] };
+  for (const f of message.failed) {
+    const o = out[f.at];
+    o.failures = f.failures;
+    o.malformed = f.malformed;
+    o.firstError = f.firstError;
+  }
+  return out;
 }
 
 export interface ChunkWritten {

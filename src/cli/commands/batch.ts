@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { BatchInputKind } from '../../batch/batch-options.js';
 import type { BatchSummary } from '../../batch/batch-summary.js';
+import { createProgressPrinter, grouped } from '../../batch/progress-printer.js';
 import { BerthError } from '../../core/errors.js';
 import { openWorkspace } from '../open-workspace.js';
 import { exitWithError, formatFields, type GlobalOptions, printJson } from '../output.js';
@@ -88,7 +89,6 @@ async function runCommand(opts: RunOptions): Promise<void> {
     });
   }
   const { BatchJob } = await import('../../batch/batch-job.js');
-  const { createProgressPrinter } = await import('../../batch/progress-printer.js');
   const { createLogger } = await import('../../core/logger.js');
 
   const printer = opts.progress ? createProgressPrinter(process.stderr) : undefined;
@@ -146,8 +146,8 @@ function humanSummary(s: BatchSummary): string {
   const seconds = s.durationMs / 1000;
   const head =
     s.status === 'completed'
-      ? `Scored ${s.items.toLocaleString('en-US')} items in ${seconds.toFixed(1)} s (${s.itemsPerSecond.toLocaleString('en-US')} items/s).`
-      : `Batch run ${s.status} after ${s.items.toLocaleString('en-US')} items.`;
+      ? `Scored ${grouped(s.items)} items in ${seconds.toFixed(1)} s (${grouped(s.itemsPerSecond)} items/s).`
+      : `Batch run ${s.status} after ${grouped(s.items)} items.`;
   const fields: Record<string, unknown> = {
     status: s.status,
     items: s.items,
