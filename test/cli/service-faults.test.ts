@@ -29,7 +29,7 @@ test('when the entry script init throws then the deploy fails with exit 9, the s
   const logs = await h.berth(['service', 'logs', 'broken']);
   assert.equal(logs.code, 0);
   assert.match(logs.stdout, /cannot open the model file/);
-  assert.match(logs.stdout, /at init \(.*throws-in-init\.js/);
+  assert.match(logs.stdout, /at (\S+\.)?init \(.*throws-in-init\.js/);
 
   // Failed stays Failed (no restart loop), until an update fixes it.
   await new Promise((r) => setTimeout(r, 1500));
@@ -88,7 +88,7 @@ test('when the control plane is killed with SIGKILL and started again then servi
   ]);
   const keys = await h.jsonOk<{ primaryKey: string }>(['service', 'keys', 'svc']);
   const headers = { authorization: `Bearer ${keys.primaryKey}` };
-  const load = startLoad(before.scoringUri, LINEAR_BODY, { headers });
+  const load = startLoad(t, before.scoringUri, LINEAR_BODY, { headers });
 
   const info = JSON.parse(readFileSync(join(h.ws, 'control-plane.json'), 'utf8')) as {
     pid: number;

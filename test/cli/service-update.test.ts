@@ -9,7 +9,7 @@ test('when a service is updated under load then no request fails and the new ver
   await h.registerLinear();
   const ic = h.json('ic.json', { runtime: 'onnx' });
   const v1 = await h.jsonOk<ServiceView>(['model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic]);
-  const load = startLoad(v1.scoringUri, LINEAR_BODY, { concurrency: 8 });
+  const load = startLoad(t, v1.scoringUri, LINEAR_BODY, { concurrency: 8 });
   await new Promise((r) => setTimeout(r, 300));
   const res = await h.berth(['--json', 'service', 'update', 'svc', '-m', 'linear:2']);
   await new Promise((r) => setTimeout(r, 300));
@@ -30,7 +30,7 @@ test('when the new version fails to start then the update exits 9, the old versi
   const good = h.json('ic-good.json', { entryScript: 'echo.js', sourceDirectory: ENTRY_SCRIPTS });
   const bad = h.json('ic-bad.json', { entryScript: 'throws-in-init.js', sourceDirectory: ENTRY_SCRIPTS });
   const v1 = await h.jsonOk<ServiceView>(['model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', good]);
-  const load = startLoad(v1.scoringUri, { hello: 1 }, { concurrency: 4 });
+  const load = startLoad(t, v1.scoringUri, { hello: 1 }, { concurrency: 4 });
   const res = await h.berth(['service', 'update', 'svc', '--ic', bad]);
   const result = await load.stop();
   assert.equal(res.code, 9, res.stdout + res.stderr);

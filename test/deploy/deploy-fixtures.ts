@@ -146,12 +146,17 @@ export interface LoadResult {
 
 /** Keeps `concurrency` requests in flight against `url` until `stop()`. */
 export function startLoad(
+  t: { after(fn: () => unknown): void },
   url: string,
   body: unknown,
   options: { concurrency?: number; headers?: Record<string, string> } = {},
 ): { stop(): Promise<LoadResult> } {
   const result: LoadResult = { ok: 0, failed: 0, errors: [] };
   let running = true;
+  // A test that fails before stopping its load must not leave it running.
+  t.after(() => {
+    running = false;
+  });
   const loop = async () => {
     while (running) {
       try {
@@ -164,6 +169,7 @@ export function startLoad(
       } catch (err) {
         result.failed++;
         if (result.errors.length < 5) result.errors.push(String((err as Error).cause ?? err));
+        await new Promise((r) => setTimeout(r, 10));
       }
     }
   };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BerthError } from '../../../core/errors.js';
 import type { ServeSpec, ServeState } from '../../../serving/serve-spec.js';
@@ -58,7 +58,8 @@ export class LocalTarget implements Target {
       running,
       serveState: serveState?.pid === process.pid ? serveState : undefined,
     };
-    if (reloadSentAt) observed.reloadFailure = this.reloadFailure(name, paths.logFile, Date.parse(reloadSentAt));
+    if (reloadSentAt)
+      observed.reloadFailure = this.reloadFailure(name, paths.logFile, Date.parse(reloadSentAt));
     return observed;
   }
 
@@ -74,6 +75,8 @@ export class LocalTarget implements Target {
 
   async start(name: string, spec: ServeSpec, generation: number): Promise<ServiceProcess> {
     const paths = this.paths(name);
+    // A control plane killed between spawning a replica and recording its pid leaves an unknown one behind.
+    await killUnrecorded(paths.specFile);
     await assertPortFree(spec.port, spec.host);
     mkdirSync(paths.dir, { recursive: true });
     rmSync(paths.stateFile, { force: true });
@@ -146,6 +149,25 @@ function workingDirectory(spec: ServeSpec, serviceDir: string): string {
   const ic = spec.inferenceConfig;
   const dir = ic.sourceDirectory ?? (ic.entryScript ? dirname(ic.entryScript) : undefined);
   return dir && existsSync(dir) ? dir : serviceDir;
+}
+
+/** Kills (by process group) every process still running `specFile` (Linux /proc; elsewhere a no-op). */
+async function killUnrecorded(specFile: string): Promise<void> {
+  let pids: number[];
+  try {
+    pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number)
+      .filter((pid) => pid !== globalThis.process.pid && isOurProcess(pid, specFile));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    killGroup(pid);
+    signal(pid, 'SIGKILL');
+  }
+  const deadline = Date.now() + 5_000;
+  while (pids.some((pid) => isOurProcess(pid, specFile)) && Date.now() < deadline) await sleep(50);
 }
 
 /** Kills what is left of a replica's process group (orphaned workers of a killed supervisor). */
