@@ -65,6 +65,11 @@ export interface ServeState {
   restarts: number;
   /** Increments on every successful reload. */
   generation: number;
+  /**
+   * Increments on every reload outcome (success, scale in place or failure), so a reader sees each
+   * SIGHUP answered even when a failure repeats the previous message. Absent before the first reload.
+   */
+  reloads?: number;
   /** Set when the latest reload (or the first start) failed: the message, with the worker's reason. */
   error?: string;
   /** Set when the server gave up (init failed too often); the process exits after writing it. */

@@ -166,6 +166,8 @@ export class Supervisor {
   private readonly retired = new Set<Replica>();
   private port = 0;
   private restarts = 0;
+  /** Reload outcomes so far (ServeState.reloads). */
+  private reloads = 0;
   /** Why replicas of the serving generation fail init (cleared when one becomes ready). */
   private initError?: string;
   /** Why the latest reload failed (cleared by a successful one). */
@@ -550,6 +552,7 @@ export class Supervisor {
       replicas: { desired: gen.desired, ready: this.readyCount(gen) },
       restarts: this.restarts,
       generation: gen.id,
+      ...(this.reloads > 0 ? { reloads: this.reloads } : {}),
       ...(this.reloadError || this.initError ? { error: this.reloadError ?? this.initError } : {}),
       ...(this.failure ? { failed: true } : {}),
     };
@@ -612,6 +615,7 @@ export class Supervisor {
     gen.id = id;
     gen.desired = a ? Math.min(a.maxReplicas, Math.max(a.minReplicas, gen.desired)) : spec.replicas;
     this.reloadError = undefined;
+    this.reloads++;
     const live = this.live(gen).sort((x, y) => y.index - x.index);
     for (const r of live.slice(0, Math.max(0, live.length - gen.desired))) this.retire(r, true);
     this.fill(gen);
@@ -648,6 +652,7 @@ export class Supervisor {
     const cap = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_ACK_WAIT_MS).unref());
     void Promise.race([Promise.all(draining), cap]).then(() => {
       this.holdState = false;
+      this.reloads++;
       this.log.info({ generation: gen.id }, 'reload done: the new generation serves, the old one drains');
       this.writeState();
       this.restartAutoscale();
@@ -669,6 +674,7 @@ export class Supervisor {
 
   private failReload(generation: number, reason: string): void {
     this.reloadError = `Reload to generation ${generation} failed; generation ${this.current.id} keeps serving. ${reason}`;
+    this.reloads++;
     this.log.error(this.reloadError);
     this.writeState();
     if (this.reloadQueued) this.reload();

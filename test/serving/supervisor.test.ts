@@ -344,7 +344,7 @@ describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
     assert.equal((await s.stop()).code, 0);
   });
 
-  test('when the new spec fails init then the old generation keeps serving and the state file has the error', async (t) => {
+  test('when the new spec fails init twice then the old generation keeps serving and the state file counts each failed reload', async (t) => {
     const dir = tempDir(t);
     nodeService(dir, 'sv-control.js');
     const stateFile = join(dir, 'state.json');
@@ -364,17 +364,28 @@ describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
     assert.equal(state.generation, 1);
     assert.equal(state.ready, true);
     assert.equal(state.failed, undefined);
+    assert.equal(state.reloads, 1);
     for (let i = 0; i < 4; i++) {
       const r = await postJson(`${s.url}/score`, {});
       assert.equal(r.status, 200);
       assert.equal(r.body.version, 'a');
     }
 
+    // The same failure again: the message repeats, the reload counter tells it apart.
+    s.child.kill('SIGHUP');
+    const again = await waitFor(() => {
+      const st = readState(stateFile);
+      return st?.reloads === 2 ? st : undefined;
+    }, 'the second reload outcome');
+    assert.equal(again.error, state.error);
+    assert.equal(again.generation, 1);
+
     // A later good reload clears the error.
     writeSpec(dir, 'sv-version-b.js');
     s.child.kill('SIGHUP');
     await waitFor(() => readState(stateFile)?.generation === 2, 'generation 2');
     assert.equal(readState(stateFile)?.error, undefined);
+    assert.equal(readState(stateFile)?.reloads, 3);
     assert.equal((await postJson(`${s.url}/score`, {})).body.version, 'b');
     assert.equal((await s.stop()).code, 0);
   });
