@@ -9,6 +9,7 @@ interface Status {
   pid?: number;
   token?: string;
   alreadyRunning?: boolean;
+  dashboardUrl?: string;
 }
 
 test('when the control plane is started, queried and stopped then status follows and a second start reuses it', async (t) => {
@@ -25,12 +26,30 @@ test('when the control plane is started, queried and stopped then status follows
   assert.ok(info.token && info.pid);
   const health = await fetch(`${info.url}/api/health`);
   assert.equal(health.status, 200);
+  // The dashboard's login link carries the token, like Jupyter's, and serves the page.
+  assert.equal(info.dashboardUrl, `${info.url}/?token=${encodeURIComponent(info.token ?? '')}`);
+  const page = await fetch(info.dashboardUrl ?? '');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(await page.text(), /<html/i);
+  assert.match(start.stdout, /"dashboardUrl"/);
 
   const again = await h.berth(['--json', 'server', 'start']);
   assert.equal(again.json<Status>().alreadyRunning, true);
   assert.equal(again.json<Status>().pid, info.pid);
   const status = await h.jsonOk<Status>(['server', 'status']);
   assert.deepEqual([status.running, status.url, status.pid], [true, info.url, info.pid]);
+  assert.equal(status.dashboardUrl, info.dashboardUrl);
+  const human = await h.berth(['server', 'status']);
+  assert.ok(
+    human.stdout.includes(`Dashboard:`) && human.stdout.includes(info.dashboardUrl ?? '-'),
+    human.stdout,
+  );
+  const remote = await h.jsonOk<Status>(['--url', info.url ?? '', '--token', 'a b', 'server', 'status']);
+  assert.equal(remote.dashboardUrl, `${info.url}/?token=a%20b`);
+  const remoteNoToken = await h.jsonOk<Status>(['--url', info.url ?? '', 'server', 'status']);
+  assert.equal(remoteNoToken.dashboardUrl, `${info.url}/`);
+  assert.equal((await fetch(remoteNoToken.dashboardUrl ?? '')).status, 200);
 
   const stop = await h.berth(['server', 'stop']);
   assert.equal(stop.code, 0);

@@ -7,6 +7,12 @@ interface StartOptions extends GlobalOptions {
   foreground?: boolean;
 }
 
+/** The dashboard's login link: the control plane's page with the API token in the query (as Jupyter does). */
+function dashboardUrl(url: string, token?: string): string {
+  const base = `${url.replace(/\/+$/, '')}/`;
+  return token ? `${base}?token=${encodeURIComponent(token)}` : base;
+}
+
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -56,7 +62,14 @@ export function register(program: Command): void {
       const { ensureControlPlane, findControlPlane } = await import('../../deploy/control-plane-launcher.js');
       const already = await findControlPlane(dir);
       const info = already ?? (await ensureControlPlane(dir, { port: opts.port, host: opts.host }));
-      const body = { running: true, alreadyRunning: Boolean(already), workspace: dir, ...info };
+      const dashboard = dashboardUrl(info.url, info.token);
+      const body = {
+        running: true,
+        alreadyRunning: Boolean(already),
+        workspace: dir,
+        ...info,
+        dashboardUrl: dashboard,
+      };
       printResult(
         opts,
         body,
@@ -65,6 +78,7 @@ export function register(program: Command): void {
             URL: info.url,
             Pid: info.pid,
             Token: info.token,
+            Dashboard: dashboard,
             Workspace: dir,
           })}`,
       );
@@ -79,9 +93,13 @@ export function register(program: Command): void {
       if (url) {
         const res = await fetch(`${url.replace(/\/+$/, '')}/api/health`).catch(() => undefined);
         const body = res?.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
-        const status = { running: Boolean(body), url, ...(body ?? {}) };
+        const token = opts.token || process.env.BERTH_TOKEN || undefined;
+        const dashboard = dashboardUrl(url, token);
+        const status = { running: Boolean(body), url, ...(body ?? {}), dashboardUrl: dashboard };
         printResult(opts, status, () =>
-          body ? `Control plane running at ${url} (pid ${body.pid})` : `No control plane answers at ${url}`,
+          body
+            ? `Control plane running at ${url} (pid ${body.pid})\nDashboard: ${dashboard}`
+            : `No control plane answers at ${url}`,
         );
         return;
       }
@@ -96,13 +114,15 @@ export function register(program: Command): void {
         );
         return;
       }
-      const status = { running: true, workspace: dir, ...info };
+      const dashboard = dashboardUrl(info.url, info.token);
+      const status = { running: true, workspace: dir, ...info, dashboardUrl: dashboard };
       printResult(opts, status, () =>
         formatFields({
           State: 'running',
           URL: info.url,
           Pid: info.pid,
           Token: info.token,
+          Dashboard: dashboard,
           Started: info.startedAt,
           Workspace: dir,
         }),
@@ -173,7 +193,9 @@ async function runForeground(dir: string, opts: StartOptions): Promise<void> {
     token: opts.token || undefined,
     onWorkspaceRemoved: () => process.exit(0),
   });
-  process.stdout.write(`Control plane listening on ${running.info.url} (workspace ${dir})\n`);
+  process.stdout.write(
+    `Control plane listening on ${running.info.url} (workspace ${dir})\nDashboard: ${dashboardUrl(running.info.url, running.info.token)}\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGTERM', stop);
