@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvSyntaxError, parseCsvRow } from './csv-record.js';
 import type { MiniBatch } from './mini-batch.js';
-import { copyOut, NO_ROOM, parseNumberRow, parseNumbers } from './number-row-parser.js';
+import { NO_ROOM, parseNumberRow, parseNumbers } from './number-row-parser.js';
 import type { ItemError } from './output-line.js';
 
 const NEWLINE = 10;
@@ -40,7 +40,7 @@ export interface DecodedBatch {
   items: DecodedItem[];
   /** The bytes JSON Lines items point into. */
   buf?: Buffer;
-  /** Numeric rows parsed straight into one flat array (see `DecodeOptions.flatRows`). */
+  /** Numeric rows parsed straight into one flat array (see `DecodeOptions.flatRows`); reused, valid until the next decode. */
   flat?: number[];
 }
 
@@ -128,8 +128,21 @@ export function decodeFileMiniBatch(
     }
     pos = lineEnd + 1;
   }
-  return { items, buf, flat: flatRows ? copyOut(flatScratch, flatUsed) : undefined };
+  return { items, buf, flat: flatRows ? flatArray(flatUsed) : undefined };
 }
+
+/**
+ * The numbers parsed for the current mini-batch as a plain array (what the runtime's V2 tensors
+ * take). Reused while the size stays the same, as it does for every full mini-batch: a 784-feature
+ * batch is a 200 KB array, and allocating one per mini-batch costs more than parsing it.
+ * Valid until the next mini-batch is decoded.
+ */
+function flatArray(n: number): number[] {
+  if (flatOut.length !== n) flatOut = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) flatOut[i] = flatScratch[i];
+  return flatOut;
+}
+let flatOut: number[] = [];
 
 /** Numbers of the mini-batch being decoded, parsed without allocating; copied out once per mini-batch. */
 let flatScratch = new Float64Array(64 * 1024);
