@@ -1,15 +1,20 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** Snapshot period of the connections' traffic; "quiet" means no byte in or out for at least this long. */
+/** Snapshot period of the connections' traffic; a connection is handed back after this long with no byte in or out. */
 const QUIET_MS = 100;
+/**
+ * A connection that cannot be handed back (a shutdown, or TLS) is closed by the server only after this
+ * long with no byte in or out and no answer pending: closing sooner races a busy client's next request
+ * ("other side closed"). Its answers meanwhile say `Connection: close`, so a busy client leaves by itself.
+ */
+export const IDLE_CLOSE_MS = 1_500;
 
 interface Tracked {
-  /** bytes in + out at the snapshot before the last one, and at the last one */
-  before: number;
-  last: number;
-  /** snapshots seen; a connection is judged quiet only after two (it may be just handed over) */
-  age: number;
+  /** bytes in + out when last seen changing */
+  bytes: number;
+  /** when a change of `bytes` was last seen (ms): the connection has been quiet at least since then */
+  quietSince: number;
 }
 
 type HttpSocket = Socket & {
@@ -17,6 +22,11 @@ type HttpSocket = Socket & {
   encrypted?: boolean;
   _handle?: { reading?: boolean; readStop?: () => number } | null;
 };
+
+export interface EndOptions {
+  /** Give idle connections back to the primary (reload, scale-down); false = close them after IDLE_CLOSE_MS (shutdown). */
+  handBack: boolean;
+}
 
 /** Gives a connection back to the primary; resolves once the handle is on its way. */
 export type HandBack = (socket: Socket) => Promise<void>;
@@ -32,13 +42,15 @@ export type HandBack = (socket: Socket) => Promise<void>;
  * client sends meanwhile stays in the kernel for the next owner. "Idle" = no answer pending and no byte
  * in or out for 100 ms (so no request is half read). That happens at once and then every 100 ms; every
  * other answer says `Connection: close`. TLS connections (whose session lives here) end on their next
- * answer or by their idle timeout.
+ * answer or by their idle timeout. A shutdown (no new generation) cannot hand connections over: it
+ * closes a connection only once it has been quiet for IDLE_CLOSE_MS with no answer pending.
  */
 export class WorkerConnections {
   private readonly sockets = new Map<Socket, Tracked>();
   private readonly snapshots: NodeJS.Timeout;
   private readonly sending = new Set<Promise<void>>();
   private ending = false;
+  private handBackIdle = true;
   private onEmpty?: () => void;
 
   constructor(
@@ -51,27 +63,27 @@ export class WorkerConnections {
 
   /** Gives a connection handed over by the primary to the HTTP server. */
   add(socket: Socket): void {
-    const traffic = socket.bytesRead + socket.bytesWritten;
-    this.sockets.set(socket, { before: traffic, last: traffic, age: 0 });
+    this.sockets.set(socket, { bytes: socket.bytesRead + socket.bytesWritten, quietSince: Date.now() });
     socket.once('close', () => this.forget(socket));
     this.server.emit('connection', socket);
     socket.resume();
   }
 
   /**
-   * Starts the graceful end: idle connections go back to the primary now, the others after their next
-   * answer. Resolves when none is left (and the handed-back ones are on their way), or after `timeoutMs`
-   * (the caller then closes the rest).
+   * Starts the end: every answer from now on says `Connection: close`; idle connections go back to the
+   * primary (`handBack`) or are closed once quiet for IDLE_CLOSE_MS (shutdown). Resolves when none is
+   * left (and the handed-back ones are on their way), or after `timeoutMs` (the caller closes the rest).
    */
-  end(timeoutMs: number): Promise<void> {
+  end(timeoutMs: number, options: EndOptions = { handBack: true }): Promise<void> {
     if (!this.ending) {
       this.ending = true;
+      this.handBackIdle = options.handBack;
       this.server.prependListener(
         'request',
         (_req: unknown, res: { setHeader(n: string, v: string): void }) =>
           res.setHeader('Connection', 'close'),
       );
-      this.giveBackIdle();
+      this.endIdle();
     }
     return new Promise<void>((resolve) => {
       const finish = () => {
@@ -97,26 +109,36 @@ export class WorkerConnections {
   }
 
   private snapshot(): void {
-    if (this.ending) this.giveBackIdle();
+    const now = Date.now();
     for (const [socket, t] of this.sockets) {
-      t.before = t.last;
-      t.last = socket.bytesRead + socket.bytesWritten;
-      t.age++;
+      const bytes = socket.bytesRead + socket.bytesWritten;
+      if (bytes !== t.bytes) {
+        t.bytes = bytes;
+        t.quietSince = now;
+      }
     }
+    if (this.ending) this.endIdle();
   }
 
-  private giveBackIdle(): void {
+  private endIdle(): void {
+    const now = Date.now();
     for (const [socket, t] of this.sockets) {
       const s = socket as HttpSocket;
-      const quiet = t.age >= 2 && socket.bytesRead + socket.bytesWritten === t.before;
-      if (!quiet || s._httpMessage != null || s.encrypted || !s._handle?.readStop) continue;
-      // What pauseOnConnect does to a new connection: nothing more is read here.
-      s._handle.reading = false;
-      s._handle.readStop();
-      const sent = this.handBack(socket);
-      this.sending.add(sent);
-      void sent.finally(() => this.sending.delete(sent));
-      this.forget(socket);
+      if (s._httpMessage != null) continue;
+      if (socket.bytesRead + socket.bytesWritten !== t.bytes) continue;
+      const quietMs = now - t.quietSince;
+      if (this.handBackIdle && !s.encrypted && s._handle?.readStop) {
+        if (quietMs < QUIET_MS) continue;
+        // What pauseOnConnect does to a new connection: nothing more is read here.
+        s._handle.reading = false;
+        s._handle.readStop();
+        const sent = this.handBack(socket);
+        this.sending.add(sent);
+        void sent.finally(() => this.sending.delete(sent));
+        this.forget(socket);
+      } else if (!this.handBackIdle && !s.encrypted && quietMs >= IDLE_CLOSE_MS) {
+        socket.destroy();
+      }
     }
   }
 }

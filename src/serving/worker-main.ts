@@ -34,6 +34,8 @@ let status: ClusterStatus = { ready: false, desired: 1, readyReplicas: 0, restar
 let metricsSeq = 0;
 const metricsWaiters = new Map<number, (text: string) => void>();
 let connections: WorkerConnections | undefined;
+/** The service speaks HTTPS: its connections' state lives in the TLS sockets (see drain). */
+let tls = false;
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message, undefined, {}, () => {});
@@ -146,6 +148,7 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   // tracking (idle/headers timeouts, closeIdleConnections) as listen() would.
   server.server.emit('listening');
   connections = new WorkerConnections(server.server, handBack);
+  tls = spec.tls !== undefined;
   // Installs prom-client's answer to the primary's requests for this worker's metrics.
   new AggregatorRegistry();
   reportLoad();
@@ -190,9 +193,13 @@ async function drain(timeoutMs: number, graceful: boolean): Promise<void> {
   if (was === 'init') return; // start() exits once the load returns (or the primary's kill timer fires)
   const deadline = Date.now() + timeoutMs;
   if (graceful && connections) {
-    const ended = connections.end(timeoutMs);
+    const ended = connections.end(timeoutMs, { handBack: true });
     send({ type: 'draining' });
     await ended;
+  } else if (connections && timeoutMs > 0 && !tls) {
+    // Shutdown: idle keep-alive connections close only after IDLE_CLOSE_MS quiet, not under a busy
+    // client's next request (the server's closeIdleConnections would race it).
+    await connections.end(timeoutMs, { handBack: false });
   }
   try {
     await scoring?.drain(Math.max(0, deadline - Date.now()));

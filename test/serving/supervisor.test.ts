@@ -231,6 +231,22 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
     await assert.rejects(fetch(`${s.url}/health/live`));
   });
 
+  test('when SIGTERM arrives while a keep-alive connection is idle then its next request on it is still answered', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const s = await startServe(t, ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--replicas', '1']);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    assert.equal((await postOn(agent, `${s.url}/score`)).status, 200);
+    s.child.kill('SIGTERM');
+    // Closing idle connections at once would race this request (the client sees "other side closed").
+    await sleep(300);
+    const next = await postOn(agent, `${s.url}/score`);
+    assert.equal(next.status, 200);
+    assert.equal(next.reused, true, 'the same connection, not closed under the client');
+    assert.equal((await s.exited).code, 0);
+  });
+
   test('when init is slow then /health/ready is 503 and liveness 200 until every replica finished init', async (t) => {
     const dir = tempDir(t);
     const { modelDir, ic } = nodeService(dir, 'sv-slow-init.js');
