@@ -32,7 +32,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLinearModel, buildMlpModel, writeModel } from '../test/fixtures/models/onnx-model-builder.js';
@@ -269,7 +269,7 @@ async function compare(
         throw new Error(`${label}: Berth's output differs from the floor's; they must do the same work`);
       }
     }
-    say(`  round ${r + 1}/${RUNS} done`);
+    say(`  round ${r + 1}/${RUNS} done (load average ${loadavg()[0].toFixed(1)})`);
   }
   const floorBest = [1, 0]
     .map((threads) => ({
@@ -435,6 +435,12 @@ async function main(): Promise<void> {
     results.memory = { rows100k: small.peakRssMb, rows1m: big.peakRssMb };
   }
 
+  results.loadAfter = loadavg();
+  say(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'batch.json'), `${JSON.stringify(results, null, 2)}\n`);
   say('\nresults: bench/results/batch.json');
