@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AggregatorRegistry } from 'prom-client';
@@ -8,6 +9,7 @@ import { isErrorCode } from '../core/error-catalogue.js';
 import { BerthError, toBerthError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ConnectionRouter } from './connection-router.js';
+import { setProcessPriority } from './process-priority.js';
 import type { ServeSpec, ServeState } from './serve-spec.js';
 import { writeServeState } from './state-file.js';
 import {
@@ -46,6 +48,8 @@ interface Replica {
   initError?: WireError;
   initTimer?: NodeJS.Timeout;
   killTimer?: NodeJS.Timeout;
+  /** Started with a lower CPU priority (INIT_NICE) while the service serves: restored when ready. */
+  niced?: boolean;
   load?: { busy: number; inFlight: number };
   /** Called when a graceful drain began (idle connections closed) or the worker exited. */
   onDraining?: () => void;
@@ -91,6 +95,11 @@ const MAX_BACKOFF_MS = 30_000;
 /** Grace after a drain timeout (and after initTimeoutMs) before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
 const METRICS_WAIT_MS = 1_500;
+/**
+ * Nice value of a replica starting while others serve (reload, replacement, scale-up): its init
+ * (process start, model load) yields the CPU to the serving replicas, so their latency holds.
+ */
+const INIT_NICE = 10;
 /** How long a reload waits for the old workers to close their idle connections before it says done. */
 const DRAIN_ACK_WAIT_MS = 1_000;
 /** node:http's keep-alive idle timeout (server.keepAliveTimeout default): how long TLS connections may linger in a drain. */
@@ -296,6 +305,14 @@ export class Supervisor {
       spawnedAt: Date.now(),
     };
     gen.replicas.add(replica);
+    if (this.everReady && worker.process.pid !== undefined) {
+      try {
+        setProcessPriority(worker.process.pid, INIT_NICE);
+        replica.niced = true;
+      } catch (err) {
+        this.log.debug({ err, replica: replica.index }, 'cannot lower the starting replica priority');
+      }
+    }
     const limit = gen.spec.limits.initTimeoutMs + KILL_GRACE_MS * 3;
     replica.initTimer = setTimeout(() => {
       replica.initError = {
@@ -369,6 +386,7 @@ export class Supervisor {
     const gen = replica.generation;
     replica.state = 'ready';
     replica.readyAt = Date.now();
+    this.restorePriority(replica);
     if (replica.spawnedAt >= gen.lastInitFailureAt) {
       gen.initFailures = 0;
       if (gen === this.current) this.initError = undefined;
@@ -391,6 +409,21 @@ export class Supervisor {
       this.startAutoscale();
       this.options.onReady?.(serviceUrl(gen.spec, this.port));
       if (this.reloadQueued) this.reload();
+    }
+  }
+
+  /** Back to normal priority once ready; without the privilege to raise it (non-root), it stays lowered. */
+  private restorePriority(replica: Replica): void {
+    const pid = replica.worker.process.pid;
+    if (!replica.niced || pid === undefined) return;
+    replica.niced = false;
+    try {
+      setProcessPriority(pid, osConstants.priority.PRIORITY_NORMAL);
+    } catch (err) {
+      this.log.debug(
+        { err, replica: replica.index },
+        'cannot restore the replica priority (needs privileges)',
+      );
     }
   }
 

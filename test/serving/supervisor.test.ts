@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -337,6 +337,30 @@ describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
     assert.equal(state.error, undefined);
     assert.deepEqual(state.replicas, { desired: 2, ready: 2 });
     assert.equal((await postJson(`${s.url}/score`, {})).body.version, 'b');
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when the new generation becomes ready then its replicas run at normal CPU priority again', {
+    skip: process.platform !== 'linux',
+  }, async (t) => {
+    const dir = tempDir(t);
+    nodeService(dir, 'sv-control.js');
+    const stateFile = join(dir, 'state.json');
+    const spec = writeSpec(dir, 'sv-control.js', { replicas: 1 });
+    const s = await startServe(t, ['--spec', spec, '--state-file', stateFile]);
+    writeSpec(dir, 'sv-version-b.js', { replicas: 1 });
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.generation === 2, 'generation 2');
+    const { body } = await postJson(`${s.url}/score`, {});
+    assert.equal(body.version, 'b');
+    const nice = (tid: string) =>
+      Number(readFileSync(`/proc/${body.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const tids = readdirSync(`/proc/${body.pid}/task`);
+    assert.deepEqual(
+      tids.map(nice).filter((n) => n !== 0),
+      [],
+      'every thread of the new replica at nice 0',
+    );
     assert.equal((await s.stop()).code, 0);
   });
 

@@ -11,6 +11,7 @@ import type {
 import type { JsonSchema } from '../../schema-from-sample.js';
 import { listFiles } from '../model-path.js';
 import {
+  allocate,
   jsonValues,
   nestedJson,
   type OnnxValueInfo,
@@ -35,6 +36,9 @@ export interface OnnxRuntimeOptions extends RuntimeFactoryOptions {
 }
 
 type Ort = typeof import('onnxruntime-node');
+
+/** Inputs larger than this (elements) skip the warm-up run: its memory would outweigh its gain. */
+const WARM_UP_MAX_ELEMENTS = 1 << 24;
 
 /** Creates the no-code runtime: the first served model's `.onnx` file through onnxruntime-node. */
 export function createOnnxRuntime(options: OnnxRuntimeOptions): Runtime {
@@ -78,11 +82,34 @@ class OnnxRuntime implements Runtime {
     this.outputs = readMetadata(this.session.outputMetadata, 'output');
     this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));
     this.outputNames = this.outputs.map((o) => o.name);
+    await this.warmUp();
     this.options.log.info(
       { model: file, inputs: this.inputs, outputs: this.outputs },
       'onnx model loaded (intraOpNumThreads %d)',
       this.options.intraOpNumThreads ?? 1,
     );
+  }
+
+  /**
+   * Runs the session once on zeros (dynamic dimensions = 1) during init, so the first scoring
+   * requests do not pay onnxruntime's lazy first-run setup (allocations, kernel selection). A model
+   * that refuses zeros is served anyway (logged at debug).
+   */
+  private async warmUp(): Promise<void> {
+    try {
+      const feeds: Record<string, Tensor> = {};
+      for (const info of this.inputs) {
+        const dims = info.shape.map((d) => (d < 0 ? 1 : d));
+        const n = dims.reduce((a, b) => a * b, 1);
+        if (n > WARM_UP_MAX_ELEMENTS) return;
+        const data = allocate(info.type, n);
+        if (Array.isArray(data)) data.fill('');
+        feeds[info.name] = new this.ort.Tensor(info.type, data as Exclude<TensorData, BigUint64Array>, dims);
+      }
+      await this.session.run(feeds, this.outputNames);
+    } catch (err) {
+      this.options.log.debug({ err }, 'onnx warm-up run failed (the model is served anyway)');
+    }
   }
 
   async score(request: ScoreRequest): Promise<unknown> {
