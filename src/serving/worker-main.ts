@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { AggregatorRegistry } from 'prom-client';
 import { BerthError, toBerthError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { routeConsoleToLog } from './console-to-log.js';
 import { flushLogger } from './flush-logger.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtimes/create-runtime.js';
@@ -107,6 +108,7 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
     replica,
     generation,
   });
+  if (spec.logFile) routeConsoleToLog(log);
   watchdog = startStallWatchdog({
     name: spec.name,
     bindings: { replica, generation },

@@ -182,6 +182,42 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
     assert.match(log, /throws-in-init\.js:\d+/, 'the stack names the entry script');
   });
 
+  test('when the entry script prints with console in init and run then the service log has those lines', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'prints-console.js');
+    const logFile = join(dir, 'service.log');
+    const s = await startServe(t, [
+      '--model-dir',
+      modelDir,
+      '--ic',
+      ic,
+      '--port',
+      '0',
+      '--replicas',
+      '1',
+      '--log-file',
+      logFile,
+    ]);
+    assert.equal((await postJson(`${s.url}/score`, { x: 1 })).status, 200);
+    const printed = await waitFor(() => {
+      const lines = readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { source?: string; msg: string; level: number });
+      const mine = lines.filter((l) => l.source === 'entry-script');
+      return mine.length >= 3 ? mine : undefined;
+    }, 'the entry script lines in the log');
+    assert.deepEqual(
+      printed.map((l) => [l.level, l.msg]),
+      [
+        [30, 'init says hello'],
+        [40, 'init warns'],
+        [50, 'run saw { x: 1 }'],
+      ],
+    );
+    assert.equal((await s.stop()).code, 0);
+  });
+
   test('when one replica of two keeps failing init then the service gives up instead of waiting forever', async (t) => {
     const dir = tempDir(t);
     const { modelDir, ic } = nodeService(dir, 'sv-init-once.js');
