@@ -95,6 +95,7 @@ export async function runControlPlane(options: RunControlPlaneOptions): Promise<
       target: new LocalTarget({ workspaceDir }),
       log: options.log,
       reconcileIntervalMs: options.reconcileIntervalMs,
+      workspaceToken: token,
     });
     // Listen first (a taken port fails before anything is adopted), answer health only after the
     // first reconcile pass (clients wait for it, so what they read next is current).

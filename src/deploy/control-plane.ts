@@ -15,6 +15,10 @@ import type {
   ServiceStore,
 } from '../store/service-store.js';
 import { LOCAL_SERVICE_HOST } from './build-serve-spec.js';
+import {
+  type KubernetesControllerDeps,
+  reconcileKubernetesService,
+} from './kubernetes-service-controller.js';
 import type { PlanOptions } from './plan-reconcile.js';
 import { reconcileService, type ServiceControllerDeps } from './service-controller.js';
 import { readLogTail } from './service-log.js';
@@ -35,6 +39,8 @@ export interface ControlPlaneOptions {
   /** npm executable for node environments (default `npm`). */
   npmCommand?: string;
   plan?: PlanOptions;
+  /** The management API's token (given to Kubernetes init containers that download models from it). */
+  workspaceToken?: string;
 }
 
 /** A fresh service key: 32 URL-safe characters (192 bits). */
@@ -50,6 +56,7 @@ export function generateKey(): string {
  */
 export class ControlPlane {
   private readonly deps: ServiceControllerDeps;
+  private readonly kubeDeps: KubernetesControllerDeps;
   private readonly tails = new Map<string, Promise<void>>();
   private readonly queued = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -67,6 +74,13 @@ export class ControlPlane {
           npmCommand: options.npmCommand,
         }),
       plan: options.plan,
+    };
+    this.kubeDeps = {
+      store: options.store,
+      targetFor: (compute) => kubernetesTarget(options.workspaceDir, compute),
+      modelVersion: (id) => options.registry.get(id),
+      workspaceToken: () => options.workspaceToken,
+      logFile: (name) => options.target.paths(name).logFile,
     };
   }
 
@@ -105,7 +119,10 @@ export class ControlPlane {
    */
   async stopAllReplicas(): Promise<void> {
     await Promise.allSettled(
-      this.options.store.list().map((r) => this.options.target.stop(r.name, r.status.process, 5_000)),
+      this.options.store
+        .list()
+        .filter((r) => r.computeType === 'local')
+        .map((r) => this.options.target.stop(r.name, r.status.process, 5_000)),
     );
   }
 
@@ -127,7 +144,11 @@ export class ControlPlane {
     const next = (tail ?? Promise.resolve())
       .then(async () => {
         this.queued.delete(name);
-        await reconcileService(name, this.deps);
+        if (this.options.store.find(name)?.computeType === 'kubernetes') {
+          await reconcileKubernetesService(name, this.kubeDeps);
+        } else {
+          await reconcileService(name, this.deps);
+        }
       })
       .catch((err: unknown) => {
         this.options.log.error({ err, service: name }, 'reconcile failed');
@@ -150,8 +171,9 @@ export class ControlPlane {
 
   /**
    * Validates and records a new service, then starts reconciling it; returns at once (Transitioning).
+   * Kubernetes services run on `request.compute` (default: the only attached compute).
    * @throws INVALID_NAME, SERVICE_ALREADY_EXISTS, INVALID_CONFIG, NOT_SUPPORTED, ENTRY_SCRIPT_NOT_FOUND,
-   *   PATH_NOT_FOUND, INVALID_ARGUMENT, INVALID_MODEL_REF, MODEL_NOT_FOUND, PORT_IN_USE
+   *   PATH_NOT_FOUND, INVALID_ARGUMENT, INVALID_MODEL_REF, MODEL_NOT_FOUND, PORT_IN_USE, COMPUTE_NOT_FOUND
    */
   async deploy(request: DeployServiceRequest): Promise<ServiceView> {
     if (typeof request?.name !== 'string') throw argument('"name" (the service name) is required.');
@@ -163,7 +185,9 @@ export class ControlPlane {
       request.source,
     );
     const models = this.resolveModels(request.models);
-    const port = await this.choosePort(deploymentConfig, request.name);
+    const kube = deploymentConfig.computeType === 'kubernetes';
+    const compute = kube ? await this.kubernetesCompute(request.name, request.compute) : undefined;
+    const port = kube ? 80 : await this.choosePort(deploymentConfig, request.name);
     this.assertNameFree(request.name);
     const desired: ServiceDesired = {
       models,
@@ -174,6 +198,7 @@ export class ControlPlane {
         secondaryKey: deploymentConfig.keys?.secondaryKey ?? generateKey(),
       },
       port,
+      ...(compute ? { compute: compute.name, namespace: compute.namespace } : {}),
     };
     const status: ServiceStatus = {
       state: 'Transitioning',
@@ -229,7 +254,10 @@ export class ControlPlane {
         ? d.inferenceConfig
         : this.parseInferenceConfig(request.inferenceConfig, request.source);
     const models = request.models === undefined ? d.models : this.resolveModels(request.models);
-    const port = deploymentConfig.port ? await this.choosePort(deploymentConfig, name, d.port) : d.port;
+    const port =
+      deploymentConfig.port && current.computeType === 'local'
+        ? await this.choosePort(deploymentConfig, name, d.port)
+        : d.port;
     const desired: ServiceDesired = {
       models,
       inferenceConfig,
@@ -239,6 +267,7 @@ export class ControlPlane {
         secondaryKey: deploymentConfig.keys?.secondaryKey ?? d.keys.secondaryKey,
       },
       port,
+      ...(d.compute ? { compute: d.compute, namespace: d.namespace } : {}),
     };
     const record = this.options.store.updateDesired(name, desired);
     this.options.log.info({ service: name, generation: record.generation, models }, 'service updated');
@@ -291,10 +320,21 @@ export class ControlPlane {
     return { keys: { ...keys }, service: this.view(record) };
   }
 
-  /** The service's log (replicas and control-plane events), last `tail` lines. @throws SERVICE_NOT_FOUND */
-  logs(name: string, tail?: number): string {
-    this.options.store.get(name);
-    return readLogTail(this.logFile(name), tail);
+  /**
+   * The service's log, last `tail` lines: local = replicas and control-plane events; Kubernetes =
+   * the pods' logs (init and server containers), after the control plane's events.
+   * @throws SERVICE_NOT_FOUND, and for Kubernetes the cluster errors (CLUSTER_UNREACHABLE...)
+   */
+  async logs(name: string, tail?: number): Promise<string> {
+    const record = this.options.store.get(name);
+    const events = readLogTail(this.logFile(name), tail);
+    if (record.computeType !== 'kubernetes') return events;
+    const target = await kubernetesTarget(this.options.workspaceDir, record.desired.compute);
+    const pods = await target.logs(name, { tail });
+    const text = [events, pods].filter((t) => t.trim() !== '').join(events.endsWith('\n') ? '' : '\n');
+    if (tail === undefined) return text;
+    const lines = text.split('\n').filter((l) => l !== '');
+    return lines.length ? `${lines.slice(-tail).join('\n')}\n` : '';
   }
 
   /** The file `logs` reads (for following). */
@@ -323,17 +363,15 @@ export class ControlPlane {
   }
 
   private parseDeploymentConfig(raw: unknown): DeploymentConfig {
-    const config = parseDeploymentConfig(raw, 'deployment config');
-    if (config.computeType === 'kubernetes') {
-      throw new BerthError(
-        'NOT_SUPPORTED',
-        'computeType "kubernetes" is not supported yet by the control plane.',
-        {
-          hint: 'Deploy locally with "computeType": "local" in deploymentconfig.json.',
-        },
-      );
-    }
-    return config;
+    return parseDeploymentConfig(raw, 'deployment config');
+  }
+
+  /** The attached compute a Kubernetes service goes to. @throws COMPUTE_NOT_FOUND, INVALID_NAME */
+  private async kubernetesCompute(name: string, compute: string | undefined) {
+    const { assertKubernetesName } = await import('./targets/kubernetes/kubernetes-names.js');
+    assertKubernetesName(name);
+    if (compute !== undefined && typeof compute !== 'string') throw argument('"compute" must be a string.');
+    return (await kubernetesTarget(this.options.workspaceDir, compute)).compute;
   }
 
   private parseInferenceConfig(raw: unknown, source: DeployServiceRequest['source']): InferenceConfig {
@@ -371,7 +409,7 @@ export class ControlPlane {
     const others = new Map(
       this.options.store
         .list()
-        .filter((r) => r.name !== name)
+        .filter((r) => r.name !== name && r.computeType === 'local')
         .map((r) => [r.desired.port, r.name] as const),
     );
     if (config.port) {
@@ -386,6 +424,13 @@ export class ControlPlane {
       if (!others.has(port)) return port;
     }
   }
+}
+
+/** The target of an attached compute (loaded lazily: local-only workspaces never load the Kubernetes client). */
+async function kubernetesTarget(workspaceDir: string, compute: string | undefined) {
+  const { FileComputeStore } = await import('./targets/kubernetes/compute-store.js');
+  const { KubernetesTarget } = await import('./targets/kubernetes/kubernetes-target.js');
+  return new KubernetesTarget(new FileComputeStore(workspaceDir).resolve(compute));
 }
 
 function argument(message: string): BerthError {

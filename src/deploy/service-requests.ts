@@ -27,6 +27,8 @@ export interface DeployServiceRequest {
   /** A deployment config with the seed system's keys; absent = local defaults. */
   deploymentConfig?: unknown;
   source?: SourceBundle;
+  /** `"computeType": "kubernetes"`: the attached compute to run on (default: the only one attached). */
+  compute?: string;
 }
 
 /** `POST /api/services/{name}/update`: each part given replaces the current one. */

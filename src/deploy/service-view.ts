@@ -48,10 +48,18 @@ export interface ServiceKeysView {
   secondaryKey: string;
 }
 
+/** The base URL of a service running on Kubernetes: its ClusterIP Service (port 80), in-cluster DNS. */
+export function kubernetesServiceBase(name: string, namespace = 'default'): string {
+  return `http://${name}.${namespace}.svc.cluster.local`;
+}
+
 /** Renders a stored service (`dataDir` = where the target collects data). */
 export function toServiceView(record: ServiceRecord, dataDir?: string): ServiceView {
   const d = record.desired;
-  const base = `http://${LOCAL_SERVICE_HOST}:${d.port}`;
+  const base =
+    record.computeType === 'kubernetes'
+      ? kubernetesServiceBase(record.name, d.namespace)
+      : `http://${LOCAL_SERVICE_HOST}:${d.port}`;
   const { keys: _keys, ...deploymentConfig } = d.deploymentConfig;
   const s = record.status;
   return {

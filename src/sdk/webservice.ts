@@ -75,7 +75,8 @@ export class Webservice {
 
   /**
    * Deploys `models` as a new service and returns at once (state `Transitioning`); then
-   * `waitForDeployment()`. Same as `Model.deploy`.
+   * `waitForDeployment()`. Same as `Model.deploy`. `options.compute`: the attached Kubernetes
+   * compute of a `"computeType": "kubernetes"` service (default: the only one attached).
    * @throws SERVICE_ALREADY_EXISTS (use `update`), MODEL_NOT_FOUND, INVALID_CONFIG, NOT_SUPPORTED,
    *   ENTRY_SCRIPT_NOT_FOUND, PORT_IN_USE
    */
@@ -85,12 +86,14 @@ export class Webservice {
     models: ModelLike[],
     inferenceConfig?: InferenceConfig | Record<string, unknown>,
     deploymentConfig?: Partial<DeploymentConfig>,
+    options: { compute?: string } = {},
   ): Promise<Webservice> {
     const view = await workspace.client.deployService({
       name,
       models: (models ?? []).map(modelRef),
       inferenceConfig: resolveInferenceConfig(inferenceConfig),
       deploymentConfig,
+      ...(options.compute ? { compute: options.compute } : {}),
     });
     return new Webservice(workspace, view);
   }

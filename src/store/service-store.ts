@@ -37,6 +37,10 @@ export interface ServiceDesired {
   keys: ServiceKeys;
   /** The port the service listens on, chosen when it was deployed (stable across restarts). */
   port: number;
+  /** Kubernetes services: the attached compute (`berth compute attach`) they run on. */
+  compute?: string;
+  /** Kubernetes services: the compute's namespace when deployed (for the scoring URI). */
+  namespace?: string;
 }
 
 /** The replica process (local target) or deployment (kubernetes) that serves a service. */

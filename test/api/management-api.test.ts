@@ -97,8 +97,8 @@ describe('management API', () => {
       ],
       [
         { name: 'x', models: ['linear:1'], deploymentConfig: { computeType: 'kubernetes' } },
-        501,
-        'NOT_SUPPORTED',
+        404,
+        'COMPUTE_NOT_FOUND',
       ],
       [{ name: 'x', models: [] }, 400, 'INVALID_ARGUMENT'],
       [{ name: 'bad name', models: ['linear:1'] }, 400, 'INVALID_NAME'],

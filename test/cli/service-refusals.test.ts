@@ -107,12 +107,12 @@ describe('berth model deploy refusals', () => {
     assert.match(absent.stderr, /PATH_NOT_FOUND/);
   });
 
-  it('when the compute type is kubernetes then NOT_SUPPORTED says not supported yet and exit 7', async () => {
+  it('when the compute type is kubernetes and no compute is attached then COMPUTE_NOT_FOUND hints at compute attach and exit 3', async () => {
     const dc = h.json('dc-k8s.json', { computeType: 'kubernetes' });
     const res = await h.berth(['model', 'deploy', '-n', 'svc', '-m', 'linear:1', '--ic', ic, '--dc', dc]);
-    assert.equal(res.code, 7);
-    assert.match(res.stderr, /NOT_SUPPORTED/);
-    assert.match(res.stderr, /not supported yet/);
+    assert.equal(res.code, 3, res.stderr);
+    assert.match(res.stderr, /COMPUTE_NOT_FOUND/);
+    assert.match(res.stderr, /berth compute attach/);
   });
 
   it('when the port is already in use then PORT_IN_USE names it and exit 4', async (t) => {

@@ -137,7 +137,7 @@ export function registerServiceRoutes(app: FastifyInstance, controlPlane: Contro
       },
     },
     async (request, reply) => {
-      const text = controlPlane.logs(request.params.name, request.query.tail);
+      const text = await controlPlane.logs(request.params.name, request.query.tail);
       reply.type('text/plain; charset=utf-8');
       if (!request.query.follow) return reply.send(text);
       const file = controlPlane.logFile(request.params.name);

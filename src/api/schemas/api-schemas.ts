@@ -127,6 +127,10 @@ export const DEPLOY_REQUEST_SCHEMA = {
     inferenceConfig: { type: 'object', additionalProperties: true, description: 'inferenceconfig.json' },
     deploymentConfig: { type: 'object', additionalProperties: true, description: 'deploymentconfig.json' },
     source: SOURCE_BUNDLE_SCHEMA,
+    compute: {
+      type: 'string',
+      description: 'computeType kubernetes: the attached compute (default: the only one attached)',
+    },
   },
 } as const;
 
