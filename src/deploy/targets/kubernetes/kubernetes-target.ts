@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { BerthError } from '../../../core/errors.js';
 import type { ServiceDesired } from '../../../store/service-store.js';
 import { readBerthPackageJson } from '../../packaging/berth-runtime-tarball.js';
 import { planCodeLayout } from '../../packaging/portable-inference-config.js';
@@ -163,19 +162,4 @@ export class KubernetesTarget {
       namespace: this.compute.namespace,
     });
   }
-}
-
-/**
- * Kept for the deploy layer's dispatch until it calls KubernetesTarget: refuses a kubernetes service
- * that names no attached compute.
- * @deprecated use FileComputeStore.resolve + KubernetesTarget
- */
-export function assertKubernetesSupported(): never {
-  throw new BerthError(
-    'NOT_SUPPORTED',
-    'computeType "kubernetes" needs an attached compute and the Kubernetes target wired into the control plane.',
-    {
-      hint: 'Attach a cluster with "berth compute attach NAME --kubeconfig PATH", or deploy locally with "computeType": "local".',
-    },
-  );
 }
