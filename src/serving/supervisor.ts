@@ -95,6 +95,8 @@ const MAX_BACKOFF_MS = 30_000;
 /** Grace after a drain timeout (and after initTimeoutMs) before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
 const METRICS_WAIT_MS = 1_500;
+/** Workers' V8 young-generation semi-space cap (MB), see workerExecArgv. */
+const SEMI_SPACE_MB = 8;
 /**
  * Nice value of a replica starting while others serve (reload, replacement, scale-up): its init
  * (process start, model load) yields the CPU to the serving replicas, so their latency holds.
@@ -143,6 +145,23 @@ function initialReplicas(spec: ServeSpec): number {
 function sameButScale(a: ServeSpec, b: ServeSpec): boolean {
   const rest = (s: ServeSpec) => JSON.stringify({ ...s, replicas: undefined, autoscale: undefined });
   return rest(a) === rest(b);
+}
+
+/**
+ * Node flags of a worker: the primary's, plus, for the onnx runtime, a young generation of 8 MB
+ * semi-spaces (V8's default lets them grow to 16 MB under load): a replica serving the
+ * 784-256-128-10 MLP holds ~14 MB less resident memory (139 -> 125 MB) at the same throughput. Node
+ * entry scripts keep V8's default (the echo benchmark looked slower with 8 MB, within noise).
+ * A `--max-semi-space-size` of the user's own (NODE_OPTIONS or the command line) wins.
+ */
+export function workerExecArgv(
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+  runtime: string,
+): string[] {
+  const given = [...execArgv, nodeOptions ?? ''].some((a) => /--max[-_]semi[-_]space[-_]size/.test(a));
+  if (given || runtime !== 'onnx') return [...execArgv];
+  return [...execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`];
 }
 
 function describeExit(code: number | null, signal: string | null): string {
@@ -212,7 +231,11 @@ export class Supervisor {
    */
   async run(): Promise<void> {
     const spec = this.options.spec;
-    cluster.setupPrimary({ exec: this.options.workerEntry ?? defaultWorkerEntry(), args: [], silent: false });
+    cluster.setupPrimary({
+      exec: this.options.workerEntry ?? defaultWorkerEntry(),
+      args: [],
+      silent: false,
+    });
     const router = new ConnectionRouter({ tls: readTls(spec) });
     this.port = await router.listen(spec.host, spec.port);
     this.current = this.newGeneration({ ...spec, port: this.port }, 1, router);
@@ -296,6 +319,9 @@ export class Supervisor {
   }
 
   private spawn(gen: Generation): void {
+    cluster.setupPrimary({
+      execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS, gen.spec.inferenceConfig.runtime),
+    });
     const worker = cluster.fork();
     const replica: Replica = {
       worker,
