@@ -223,7 +223,27 @@ class BatchCoordinator {
       this.dataStart = header.dataStart.offset;
     }
 
-    mkdirSync(dirname(output), { recursive: true });
+    try {
+      closeSync(openSync(input, 'r'));
+    } catch (cause) {
+      throw new BerthError(
+        'PATH_NOT_FOUND',
+        `Cannot read the input "${input}": ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    try {
+      mkdirSync(dirname(output), { recursive: true });
+    } catch (cause) {
+      throw new BerthError(
+        'INVALID_ARGUMENT',
+        `Cannot create the folder of the output "${output}": ${(cause as Error).message}`,
+        {
+          hint: 'Give --output a writable file path outside the input.',
+          cause,
+        },
+      );
+    }
     const checkpoint = spec.resume ? readCheckpoint(this.checkpointPath) : undefined;
     if (spec.resume && !checkpoint)
       this.log?.warn(`No checkpoint at ${this.checkpointPath}: starting from the beginning.`);
@@ -237,7 +257,7 @@ class BatchCoordinator {
           { hint: 'Run again without --resume to start over.' },
         );
       }
-      this.outputFd = openSync(output, 'r+');
+      this.outputFd = openOutput(output, 'r+');
       ftruncateSync(this.outputFd, checkpoint.outputBytes);
       this.writeOffset = checkpoint.outputBytes;
       this.assignOffset = checkpoint.outputBytes;
@@ -258,7 +278,7 @@ class BatchCoordinator {
       }
     } else {
       rmSync(this.checkpointPath, { force: true });
-      this.outputFd = openSync(output, 'w');
+      this.outputFd = openOutput(output, 'w');
       this.position = start;
     }
 
@@ -828,5 +848,21 @@ class BatchCoordinator {
     } catch (err) {
       this.log?.warn({ err }, 'onProgress threw');
     }
+  }
+}
+
+/** Opens the output file; a failure (no permission, a folder in the way) names the file. */
+function openOutput(path: string, flags: 'w' | 'r+'): number {
+  try {
+    return openSync(path, flags);
+  } catch (cause) {
+    throw new BerthError(
+      'INVALID_ARGUMENT',
+      `Cannot write the output "${path}": ${(cause as Error).message}`,
+      {
+        hint: 'Give --output a writable file path outside the input.',
+        cause,
+      },
+    );
   }
 }
