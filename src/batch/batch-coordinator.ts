@@ -13,7 +13,6 @@ import { dirname } from 'node:path';
 import type { InferenceConfig } from '../core/config/inference-config.js';
 import { isErrorCode } from '../core/error-catalogue.js';
 import { BerthError, toBerthError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
 import type { ServedModel } from '../serving/serve-spec.js';
 import {
   type BatchCheckpoint,
@@ -22,7 +21,7 @@ import {
   readCheckpoint,
   writeCheckpoint,
 } from './batch-checkpoint.js';
-import { BATCH_DEFAULTS, type BatchInputKind } from './batch-options.js';
+import { BATCH_DEFAULTS, type BatchInputKind, type BatchLog } from './batch-options.js';
 import {
   type BatchProgress,
   type BatchStatus,
@@ -54,7 +53,7 @@ export interface BatchRunSpec {
   onProgress?: (progress: BatchProgress) => void;
   progressIntervalMs: number;
   signal?: AbortSignal;
-  log?: Logger;
+  log?: BatchLog;
   workerOutput: NodeJS.WritableStream;
   workerLogLevel: string;
   /** Workers forked ahead of time (`prestartBatchWorkers`): adopted first; stopped if the run ends early. */
@@ -90,7 +89,7 @@ export function runBatchJob(spec: BatchRunSpec): Promise<BatchSummary> {
 class BatchCoordinator {
   private readonly started = performance.now();
   private readonly checkpointPath: string;
-  private readonly log: Logger | undefined;
+  private readonly log: BatchLog | undefined;
   private identity!: BatchCheckpoint['input'];
   private inputDescription!: InputDescription;
   private planner!: Planner;
@@ -246,7 +245,10 @@ class BatchCoordinator {
     }
     const checkpoint = spec.resume ? readCheckpoint(this.checkpointPath) : undefined;
     if (spec.resume && !checkpoint)
-      this.log?.warn(`No checkpoint at ${this.checkpointPath}: starting from the beginning.`);
+      this.log?.warn(
+        { checkpoint: this.checkpointPath },
+        `no checkpoint at ${this.checkpointPath}: starting from the beginning`,
+      );
     if (checkpoint) {
       this.checkSameInput(checkpoint);
       const size = statSync(output, { throwIfNoEntry: false })?.size ?? -1;
@@ -362,7 +364,7 @@ class BatchCoordinator {
       case 'ready':
         worker.ready = true;
         this.everReady = true;
-        this.log?.debug({ worker: worker.id, pid: worker.pid, mode: message.mode }, 'batch worker ready');
+        this.log?.debug?.({ worker: worker.id, pid: worker.pid, mode: message.mode }, 'batch worker ready');
         this.pump();
         return;
       case 'init-failed': {
@@ -403,7 +405,7 @@ class BatchCoordinator {
       case 'failed':
         this.log?.warn(
           { worker: worker.id, error: message.error },
-          'batch worker failed; it will be replaced',
+          `worker ${worker.id} failed (${message.error.message}); it will be replaced`,
         );
         return;
     }
@@ -417,7 +419,7 @@ class BatchCoordinator {
     const suspect = worker.chunks.find((c) => c.state === 'sent');
     this.log?.warn(
       { worker: worker.id, pid: worker.pid, why, chunks: worker.chunks.length },
-      'batch worker crashed',
+      `worker ${worker.id} (pid ${worker.pid}) crashed (${why}); its work is scored again`,
     );
     const lostWrite = worker.chunks.some((c) => c.state === 'writing');
     for (const chunk of worker.chunks) {
@@ -457,7 +459,10 @@ class BatchCoordinator {
     const now = performance.now();
     for (const w of this.workers) {
       if (w.ready && w.scoring > 0 && now - w.lastHeard > BATCH_DEFAULTS.stallTimeoutMs) {
-        this.log?.warn({ worker: w.id, pid: w.pid }, 'batch worker stalled; killing it');
+        this.log?.warn(
+          { worker: w.id, pid: w.pid },
+          `worker ${w.id} (pid ${w.pid}) sent nothing for ${BATCH_DEFAULTS.stallTimeoutMs / 1000} s; killing it`,
+        );
         w.lastHeard = now;
         w.child.kill('SIGKILL');
       }
@@ -731,7 +736,7 @@ class BatchCoordinator {
     this.committing = commitCheckpoint(this.outputFd, this.checkpointPath, snapshot)
       .catch((err: unknown) => {
         this.dirty = true;
-        this.log?.warn({ err }, 'batch checkpoint could not be written; retrying');
+        this.log?.warn({ err }, `the checkpoint could not be written (${(err as Error).message}); retrying`);
       })
       .finally(() => {
         this.committing = undefined;
@@ -846,7 +851,7 @@ class BatchCoordinator {
         done,
       });
     } catch (err) {
-      this.log?.warn({ err }, 'onProgress threw');
+      this.log?.warn({ err }, `onProgress threw: ${(err as Error).message}`);
     }
   }
 }

@@ -1,11 +1,20 @@
 import { availableParallelism } from 'node:os';
 import type { InferenceConfig } from '../core/config/inference-config.js';
 import { BerthError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
 import type { BatchProgress } from './batch-summary.js';
 
 /** What a batch run reads: a JSON Lines file, a CSV file with a header row, or a folder of files. */
 export type BatchInputKind = 'jsonl' | 'csv' | 'folder';
+
+/**
+ * What a batch run logs to: a pino logger fits; the CLI passes one that prints short lines.
+ * `level` (default "warn") is also the log level of the worker processes.
+ */
+export interface BatchLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+  debug?(fields: Record<string, unknown>, message: string): void;
+  level?: string;
+}
 
 /** Defaults of `berth batch run` and `BatchJob.run` (docs/batch.md lists them). */
 export const BATCH_DEFAULTS = Object.freeze({
@@ -56,8 +65,8 @@ export interface BatchRunOptions {
   progressIntervalMs?: number;
   /** Aborting stops the run after committing what is finished; the summary says `interrupted`. */
   signal?: AbortSignal;
-  /** Where the coordinator logs (warnings about crashed workers, ...). Default: silent. */
-  log?: Logger;
+  /** Where the coordinator reports what goes wrong on the way (a crashed worker, ...). Default: silent. */
+  log?: BatchLog;
   /** Forwarded output of the worker processes (entry-script prints, their logs). Default: stderr. */
   workerOutput?: NodeJS.WritableStream;
 }

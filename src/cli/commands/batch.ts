@@ -89,7 +89,6 @@ async function runCommand(opts: RunOptions): Promise<void> {
     });
   }
   const { BatchJob } = await import('../../batch/batch-job.js');
-  const { createLogger } = await import('../../core/logger.js');
 
   const printer = opts.progress ? createProgressPrinter(process.stderr) : undefined;
   const controller = new AbortController();
@@ -121,7 +120,10 @@ async function runCommand(opts: RunOptions): Promise<void> {
       resume: opts.resume,
       signal: controller.signal,
       onProgress: printer ? (p) => printer.update(p) : undefined,
-      log: createLogger({ name: 'berth-batch', stderr: true, level: 'warn' }),
+      log: {
+        warn: (_fields, message) =>
+          process.stderr.write(`${printer && process.stderr.isTTY ? '\n' : ''}berth batch: ${message}\n`),
+      },
     });
   } catch (err) {
     printer?.finish();
