@@ -75,10 +75,11 @@ const WINDOW_PER_WORKER = 4;
 /**
  * Runs one batch job: plans mini-batches (byte ranges of the input, or file lists), hands them in
  * chunks to worker processes that parse and score them, and has the output written in input
- * order: each worker writes its scored chunk at the offset the coordinator assigns, one chunk at a
- * time in order. Every `commitIntervalMs` the output is fsync'd and the checkpoint replaced, so a
- * killed run resumes where its last commit ended: mini-batches already committed are never scored
- * again and the output has no duplicate or missing lines.
+ * order: as soon as a chunk's output size is known and every chunk before it has an offset, the
+ * worker holding it is told where to write it (several writes may be in flight). The prefix of
+ * chunks whose writes have landed is committed: every `commitIntervalMs` the output is fsync'd and
+ * the checkpoint replaced, so a killed run resumes where its last commit ended: mini-batches
+ * already committed are never scored again and the output has no duplicate or missing lines.
  * @throws BATCH_FAILED (too many failed items, workers crashing again and again), INIT_FAILED and
  *   the other load errors of the runtime, PATH_NOT_FOUND, INVALID_ARGUMENT.
  */

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename } from 'node:path';
 import { BerthError } from '../core/errors.js';
 import type { RuntimeFactoryOptions, ScoringContext } from '../serving/runtime.js';
 import { resolveModelPath } from '../serving/runtimes/model-path.js';
+import { importEntryScript } from '../serving/runtimes/node/import-entry-script.js';
 import type { BatchResult, BatchScorer } from './batch-scorer.js';
 import { type DecodedBatch, itemValue } from './item-decoder.js';
 import type { ItemError } from './output-line.js';
@@ -16,8 +16,6 @@ interface BatchEntryScript {
   run?: RunFn;
   runBatch: RunBatchFn;
 }
-
-const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /**
  * Loads a node entry script that exports `runBatch(items, ctx)` and returns its scorer, or
@@ -37,7 +35,7 @@ export async function loadRunBatchScorer(
     return undefined; // the node runtime reports ENTRY_SCRIPT_NOT_FOUND
   }
   if (!source.includes('runBatch')) return undefined;
-  const mod = await importScript(file);
+  const mod = await importEntryScript(file);
   const entry = pickRunBatch(mod);
   if (!entry) return undefined;
   const ctx: ScoringContext = {
@@ -112,26 +110,6 @@ function failure(fn: string, err: unknown): ItemError {
   if (e?.status === 400 || e?.statusCode === 400 || e?.code === 'BAD_REQUEST')
     return { code: 'BAD_REQUEST', message };
   return { code: 'SCORING_FAILED', message: `${fn}() failed: ${message}` };
-}
-
-async function importScript(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  try {
-    if (TS_EXTENSIONS.has(extname(file).toLowerCase())) {
-      const { tsImport } = await import('tsx/esm/api');
-      return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-    }
-    return (await import(url)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new BerthError(
-      'ENTRY_SCRIPT_INVALID',
-      `Entry script "${file}" cannot be loaded: ${(cause as Error).message}`,
-      {
-        hint: 'Fix the syntax or the failing import; the entry script must be an ES module exporting run() or runBatch().',
-        cause,
-      },
-    );
-  }
 }
 
 function pickRunBatch(mod: Record<string, unknown>): BatchEntryScript | undefined {
