@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { basename, extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename } from 'node:path';
 import { BerthError } from '../../../core/errors.js';
 import type { RuntimeFactoryOptions, ScoreRequest, ScoringContext } from '../../runtime.js';
 import type { DirectRuntime } from '../direct-runtime.js';
 import { resolveModelPath } from '../model-path.js';
+import { importEntryScript } from './import-entry-script.js';
 import { registerEnvironment } from './register-environment.js';
 
 /** What an entry script module may export. */
@@ -13,8 +13,6 @@ interface EntryScript {
   run: (input: unknown, ctx: ScoringContext) => unknown;
   schema?: { input?: unknown; output?: unknown };
 }
-
-const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /** Creates the runtime that runs a JavaScript/TypeScript entry script (`init(ctx)`, `run(input, ctx)`). */
 export function createNodeRuntime(options: RuntimeFactoryOptions): DirectRuntime {
@@ -135,26 +133,6 @@ class NodeRuntime implements DirectRuntime {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-async function importEntryScript(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  try {
-    if (TS_EXTENSIONS.has(extname(file).toLowerCase())) {
-      const { tsImport } = await import('tsx/esm/api');
-      return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-    }
-    return (await import(url)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new BerthError(
-      'ENTRY_SCRIPT_INVALID',
-      `Entry script "${file}" cannot be loaded: ${messageOf(cause)}`,
-      {
-        hint: 'Fix the syntax or the failing import; the entry script must be an ES module (or CommonJS) exporting run().',
-        cause,
-      },
-    );
   }
 }
 
