@@ -26,6 +26,7 @@ import {
   type BatchProgress,
   type BatchStatus,
   type BatchSummary,
+  MAX_FAILURE_MESSAGES,
   MAX_MALFORMED_LINES,
 } from './batch-summary.js';
 import { BatchWorkerProcess, type Chunk } from './batch-worker-process.js';
@@ -674,7 +675,7 @@ class BatchCoordinator {
         const threshold = this.spec.errorThreshold;
         const err = new BerthError(
           'BATCH_FAILED',
-          `Batch run stopped: ${this.failures} items failed, more than --error-threshold ${threshold}. First failures: ${this.firstFailures.join(' | ')}`,
+          `Batch run stopped: ${this.failures} items failed, more than --error-threshold ${threshold}. First failures: ${this.firstFailures.slice(0, 3).join(' | ')}`,
           {
             hint: `The failed items have an "error" in ${this.spec.output}. Fix them or raise --error-threshold, then continue with --resume.`,
           },
@@ -694,7 +695,11 @@ class BatchCoordinator {
       if (this.malformedLines.length < MAX_MALFORMED_LINES && m.line !== undefined)
         this.malformedLines.push(m.line);
     }
-    if (outcome.firstError && this.firstFailures.length < 3) this.firstFailures.push(outcome.firstError);
+    if (this.firstFailures.length < MAX_FAILURE_MESSAGES && outcome.failures > 0) {
+      const messages = outcome.malformed.map((m) => m.message);
+      if (outcome.firstError && !messages.includes(outcome.firstError)) messages.push(outcome.firstError);
+      this.firstFailures.push(...messages.slice(0, MAX_FAILURE_MESSAGES - this.firstFailures.length));
+    }
   }
 
   private checkDone(): void {
@@ -807,6 +812,7 @@ class BatchCoordinator {
       failures: this.failures,
       malformed: this.malformed,
       malformedLines: this.malformedLines,
+      firstFailures: this.firstFailures,
       resumedFrom: this.resumedFrom,
       durationMs,
       itemsPerSecond: durationMs > 0 ? Math.round((scored * 1000) / durationMs) : 0,

@@ -133,9 +133,11 @@ async function runJob(ws: BatchWorkspace | undefined, options: BatchRunOptions):
 async function inferenceConfigOf(value: string | InferenceConfig | undefined): Promise<InferenceConfig> {
   // the default needs no validation (and so no schema compiler: a faster start)
   if (value === undefined) return Object.freeze({ runtime: 'onnx' });
-  if (typeof value !== 'string') return value;
-  const { loadInferenceConfig } = await import('../core/config/inference-config.js');
-  return loadInferenceConfig(value);
+  const { loadInferenceConfig, parseInferenceConfig } = await import('../core/config/inference-config.js');
+  if (typeof value === 'string') return loadInferenceConfig(value);
+  // an object (the SDK's InferenceConfig, or plain): validated, relative paths against the current folder
+  const plain = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+  return parseInferenceConfig(plain, process.cwd(), 'inferenceConfig');
 }
 
 /** The runtime a config will name, read cheaply before it is validated (workers preload it); a guess. */

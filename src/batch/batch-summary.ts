@@ -37,6 +37,11 @@ export interface BatchSummary {
   malformed: number;
   /** Line numbers of the first malformed input lines (at most 100). */
   malformedLines: number[];
+  /**
+   * Messages of the first failures of this run (at most 10), each naming its line or file
+   * (`line 7: malformed JSON: ...`).
+   */
+  firstFailures: string[];
   /** Items already in the output when this run resumed (0 for a fresh run). */
   resumedFrom: number;
   /** Wall time of this run in milliseconds. */
@@ -52,3 +57,6 @@ export interface BatchSummary {
 
 /** At most this many malformed line numbers are kept in the summary and checkpoint. */
 export const MAX_MALFORMED_LINES = 100;
+
+/** At most this many failure messages are kept in the summary. */
+export const MAX_FAILURE_MESSAGES = 10;

@@ -149,14 +149,13 @@ async function scoreItems(decoded: DecodedBatch): Promise<{ lines: OutputLines; 
     if (item.malformed) {
       outcome.malformed.push({ line: item.line, message: item.malformed.message });
       outcome.failures++;
-      outcome.firstError ??= item.malformed.message;
       lines.addError(item, item.malformed);
       continue;
     }
     const error = errors?.[j];
     if (error) {
       outcome.failures++;
-      outcome.firstError ??= error.message;
+      outcome.firstError ??= `${item.file ?? `line ${item.line}`}: ${error.message}`;
       lines.addError(item, error);
     } else {
       lines.addPrediction(item, predictions[j]);

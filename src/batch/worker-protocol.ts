@@ -42,7 +42,7 @@ export interface BatchOutcome {
   failures: number;
   /** Malformed input lines: their line numbers (files) and messages. */
   malformed: { line?: number; message: string }[];
-  /** The first failure's message, for the coordinator's error message. */
+  /** The first scoring failure (not a malformed line), named by its line or file, for the summary. */
   firstError?: string;
 }
 

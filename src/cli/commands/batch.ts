@@ -166,7 +166,9 @@ function humanSummary(s: BatchSummary): string {
   fields.workers = s.workers;
   if (s.workerRestarts > 0) fields.workerRestarts = s.workerRestarts;
   fields.output = s.output;
-  return `${head}\n${formatFields(fields)}`;
+  const failures =
+    s.firstFailures.length > 0 ? `\nFirst failures:\n${s.firstFailures.map((m) => `  ${m}`).join('\n')}` : '';
+  return `${head}\n${formatFields(fields)}${failures}`;
 }
 
 function integer(value: string | undefined, flag: string): number | undefined {
