@@ -65,7 +65,8 @@ export class BatchWorkerProcess {
     output: NodeJS.WritableStream,
     preload?: string,
   ) {
-    const execArgv = [...process.execArgv];
+    // the coordinator's flags, but not its debugger port (a worker would fail to open it again)
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--inspect'));
     if (WORKER_SCRIPT.endsWith('.ts') && !execArgv.some((a) => a.includes('tsx')))
       execArgv.push('--import', 'tsx');
     this.child = fork(WORKER_SCRIPT, preload ? [preload] : [], {
