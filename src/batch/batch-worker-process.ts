@@ -69,9 +69,12 @@ export class BatchWorkerProcess {
     const execArgv = process.execArgv.filter((a) => !a.startsWith('--inspect'));
     if (WORKER_SCRIPT.endsWith('.ts') && !execArgv.some((a) => a.includes('tsx')))
       execArgv.push('--import', 'tsx');
+    // its own process group: a terminal's Ctrl-C reaches only the coordinator, which stops the run in
+    // order, and not the worker or the python processes of its runtime (they would fail items meanwhile)
     this.child = fork(WORKER_SCRIPT, preload ? [preload] : [], {
       execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
     });
     this.child.stdout?.pipe(output, { end: false });
     this.child.stderr?.pipe(output, { end: false });
