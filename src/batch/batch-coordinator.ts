@@ -815,6 +815,7 @@ class BatchCoordinator {
       firstFailures: this.firstFailures,
       resumedFrom: this.resumedFrom,
       durationMs,
+      seconds: Math.round(durationMs / 10) / 100,
       itemsPerSecond: durationMs > 0 ? Math.round((scored * 1000) / durationMs) : 0,
       workers: this.spec.workers,
       miniBatchSize: this.spec.miniBatchSize,

@@ -46,6 +46,8 @@ export interface BatchSummary {
   resumedFrom: number;
   /** Wall time of this run in milliseconds. */
   durationMs: number;
+  /** The same in seconds (two decimals). */
+  seconds: number;
   /** Items this run scored per second of its wall time. */
   itemsPerSecond: number;
   workers: number;
