@@ -45,7 +45,7 @@ process.on('disconnect', () => {
   setTimeout(() => process.exit(0), 1000).unref();
   void (scorer?.close() ?? Promise.resolve()).finally(() => process.exit(0));
 });
-// Ctrl-C reaches the whole process group: the coordinator decides what happens to its workers.
+// Workers run in their own process group (no terminal Ctrl-C); a SIGINT sent here anyway changes nothing: the coordinator decides.
 process.on('SIGINT', () => {});
 
 process.on('message', (message: CoordinatorMessage) => {
