@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { BerthError } from '../core/errors.js';
 import type { RuntimeFactoryOptions, ScoringContext } from '../serving/runtime.js';
 import { resolveModelPath } from '../serving/runtimes/model-path.js';
+import { callEntryInit } from '../serving/runtimes/node/call-entry-init.js';
 import { importEntryScript } from '../serving/runtimes/node/import-entry-script.js';
 import type { BatchResult, BatchScorer } from './batch-scorer.js';
 import { type DecodedBatch, itemValue } from './item-decoder.js';
@@ -43,7 +44,8 @@ export async function loadRunBatchScorer(
     log: options.log.child({ entryScript: basename(file) }),
     models: options.models,
   };
-  if (typeof entry.init === 'function') await callInit(entry.init, ctx, file, options.limits.initTimeoutMs);
+  if (typeof entry.init === 'function')
+    await callEntryInit(entry.init, ctx, file, options.limits.initTimeoutMs);
   return new RunBatchScorer(entry, ctx);
 }
 
@@ -118,40 +120,4 @@ function pickRunBatch(mod: Record<string, unknown>): BatchEntryScript | undefine
   if (def && typeof def === 'object' && typeof def.runBatch === 'function')
     return def as unknown as BatchEntryScript;
   return undefined;
-}
-
-async function callInit(
-  init: (ctx: ScoringContext) => unknown,
-  ctx: ScoringContext,
-  file: string,
-  timeoutMs: number,
-): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new BerthError(
-            'INIT_FAILED',
-            `init() of "${basename(file)}" did not finish within ${timeoutMs} ms.`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([Promise.resolve().then(() => init(ctx)), timeout]);
-  } catch (err) {
-    if (err instanceof BerthError && err.code === 'INIT_FAILED') throw err;
-    throw new BerthError(
-      'INIT_FAILED',
-      `init() of "${basename(file)}" failed: ${(err as Error)?.message ?? String(err)}`,
-      {
-        hint: 'Fix init() in the entry script.',
-        cause: err,
-      },
-    );
-  } finally {
-    clearTimeout(timer);
-  }
 }

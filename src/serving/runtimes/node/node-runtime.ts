@@ -4,6 +4,7 @@ import { BerthError } from '../../../core/errors.js';
 import type { RuntimeFactoryOptions, ScoreRequest, ScoringContext } from '../../runtime.js';
 import type { DirectRuntime } from '../direct-runtime.js';
 import { resolveModelPath } from '../model-path.js';
+import { callEntryInit } from './call-entry-init.js';
 import { importEntryScript } from './import-entry-script.js';
 import { registerEnvironment } from './register-environment.js';
 
@@ -65,7 +66,8 @@ class NodeRuntime implements DirectRuntime {
     this.entry = entry;
     // bound, so a CommonJS object whose methods use `this` keeps working
     this.runFn = entry.run.bind(entry);
-    if (typeof entry.init === 'function') await this.callInit(entry.init.bind(entry), file);
+    if (typeof entry.init === 'function')
+      await callEntryInit(entry.init.bind(entry), this.ctx, file, this.options.limits.initTimeoutMs);
   }
 
   score(request: ScoreRequest): Promise<unknown> {
@@ -102,38 +104,6 @@ class NodeRuntime implements DirectRuntime {
   }
 
   async close(): Promise<void> {}
-
-  private async callInit(init: (ctx: ScoringContext) => unknown, file: string): Promise<void> {
-    const timeoutMs = this.options.limits.initTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BerthError(
-              'INIT_FAILED',
-              `init() of "${basename(file)}" did not finish within ${timeoutMs} ms.`,
-              {
-                hint: 'Make init() faster, or raise initTimeoutMs (berth serve --init-timeout-ms).',
-              },
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([Promise.resolve().then(() => init(this.ctx)), timeout]);
-    } catch (err) {
-      if (err instanceof BerthError && err.code === 'INIT_FAILED') throw err;
-      this.options.log.error({ err }, 'init() of the entry script failed');
-      throw new BerthError('INIT_FAILED', `init() of "${basename(file)}" failed: ${messageOf(err)}`, {
-        hint: 'Fix init() in the entry script; the replica log has the stack.',
-        cause: err,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 }
 
 function pickExports(mod: Record<string, unknown>): EntryScript | undefined {
