@@ -36,6 +36,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLinearModel, buildMlpModel, writeModel } from '../test/fixtures/models/onnx-model-builder.js';
+import { median, say } from './bench-stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BERTH = join(ROOT, 'bin', 'berth.js');
@@ -94,16 +95,6 @@ interface ProcessRun {
   wallS: number;
   cpuS: number;
   peakRssMb: number;
-}
-
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function fmt(n: number, digits = 0): string {

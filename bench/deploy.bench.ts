@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import { ensureControlPlane, stopControlPlane } from '../src/deploy/control-plane-launcher.js';
 import { InferenceConfig, Model, Webservice, Workspace } from '../src/sdk/index.js';
 import { buildMlpModel, writeModel } from '../test/fixtures/models/onnx-model-builder.js';
+import { median } from './bench-stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
@@ -42,11 +43,6 @@ writeFileSync(
   join(work, 'echo.js'),
   'export function init() {}\nexport function run(input) { return input; }\n',
 );
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function fmt(n: number, digits = 2): string {
   return n.toFixed(digits);

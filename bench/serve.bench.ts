@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMlpModel, writeModel } from '../test/fixtures/models/onnx-model-builder.js';
+import { median, say } from './bench-stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ANCHORS = process.env.BERTH_ANCHORS ?? '/work/shared/anchors';
@@ -56,16 +57,6 @@ interface Load {
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-serve-'));
 const servers: Server[] = [];
 let nextPort = 18_300 + Math.floor(Math.random() * 500);
-
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';

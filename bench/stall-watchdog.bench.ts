@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './bench-stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ANCHORS = process.env.BERTH_ANCHORS ?? '/work/shared/anchors';
@@ -90,12 +91,6 @@ async function hookCost(): Promise<number> {
   }
   await w.stop();
   return best;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function waitUp(port: number, child: ChildProcess): Promise<void> {
