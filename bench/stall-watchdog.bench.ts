@@ -60,8 +60,8 @@ async function serveInProcess(withWatchdog: boolean, port: number): Promise<void
     const w = startStallWatchdog({ name: 'echo' });
     w.arm('serving', SERVE_DEFAULTS.scoringTimeoutMs);
     hooks = {
-      onRequestStart: (s: unknown) => w.onRequestStart(s),
-      onRequestEnd: (s: unknown) => w.onRequestEnd(s),
+      onRequestStart: (s: unknown, v2: boolean) => w.onRequestStart(s, v2),
+      onRequestEnd: (fd: number) => w.onRequestEnd(fd),
     };
   }
   const scoring = createScoringServer({ spec, runtime, log, hooks });
@@ -76,7 +76,6 @@ async function hookCost(): Promise<number> {
   w.arm('serving', 60_000);
   const sockets = Array.from({ length: 64 }, (_, i) => ({
     _handle: { fd: 20 + i },
-    _httpMessage: { req: { url: '/score' } },
   }));
   const n = 5_000_000;
   let best = Number.POSITIVE_INFINITY;
@@ -84,8 +83,7 @@ async function hookCost(): Promise<number> {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       const s = sockets[i & 63];
-      w.onRequestStart(s);
-      w.onRequestEnd(s);
+      w.onRequestEnd(w.onRequestStart(s, false));
     }
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / n);
   }

@@ -86,7 +86,8 @@ export class ConnectionRouter {
    * @throws PORT_IN_USE when another process has the port; INVALID_ARGUMENT when it cannot be bound.
    */
   listen(host: string, port: number): Promise<number> {
-    const server = createNetServer({ pauseOnConnect: true }, (socket) => this.route(socket));
+    // noDelay as node:http's own servers set it: a response written in two parts is not held by Nagle.
+    const server = createNetServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.route(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => reject(bindError(err, host, port)));

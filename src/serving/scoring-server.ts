@@ -29,10 +29,13 @@ import { parseV2Path, V2_ROUTE_LABELS, V2Routes } from './v2/v2-routes.js';
 
 /** Callbacks the supervisor plugs in (stall watchdog, cluster-wide metrics, replica counts). */
 export interface ScoringServerHooks {
-  /** A scoring request got a slot and starts (its body is read, then run). */
-  onRequestStart?(socket: Socket): void;
-  /** That request was answered (or its client went away). */
-  onRequestEnd?(socket: Socket): void;
+  /**
+   * A scoring request got a slot and starts (its body is read, then run); `v2` = an Open Inference
+   * Protocol route. Returns a token handed back to `onRequestEnd`.
+   */
+  onRequestStart?(socket: Socket, v2: boolean): number;
+  /** That request was answered (or its client went away); `token` is what `onRequestStart` returned. */
+  onRequestEnd?(token: number): void;
   /** Cluster-aggregated metrics text for `GET /metrics`; default = this process's registry. */
   metricsText?(): Promise<string>;
   replicaCounts?(): { desired: number; ready: number };
@@ -106,8 +109,8 @@ class ScoringServerCore {
   readonly limits: ServingLimits;
   readonly log: Logger;
   readonly debug: boolean;
-  readonly onStart: ((socket: Socket) => void) | undefined;
-  readonly onEnd: ((socket: Socket) => void) | undefined;
+  /** The hooks' request start/end, or undefined (called directly: they run on every request). */
+  readonly watch: Required<Pick<ScoringServerHooks, 'onRequestStart' | 'onRequestEnd'>> | undefined;
   ready = false;
   draining = false;
   private readonly spec: ServeSpec;
@@ -130,8 +133,9 @@ class ScoringServerCore {
     this.log = log;
     this.requestLog = new RequestLog(log);
     this.hooks = options.hooks ?? {};
-    this.onStart = this.hooks.onRequestStart?.bind(this.hooks);
-    this.onEnd = this.hooks.onRequestEnd?.bind(this.hooks);
+    const { onRequestStart, onRequestEnd } = this.hooks;
+    this.watch =
+      onRequestStart !== undefined && onRequestEnd !== undefined ? { onRequestStart, onRequestEnd } : undefined;
     this.debug = spec.debug === true;
     this.limits = withServeDefaults(spec.limits);
     this.auth = new BearerAuth(spec.keys ?? []);
@@ -320,9 +324,9 @@ class ScoringServerCore {
   }
 
   /** Releases a slot taken by an exchange. */
-  release(socket: Socket): void {
+  release(token: number): void {
     this.admission.leave();
-    if (this.onEnd !== undefined) this.onEnd(socket);
+    if (this.watch !== undefined) this.watch.onRequestEnd(token);
     if (
       this.draining &&
       this.drainWaiters.length > 0 &&
@@ -479,7 +483,8 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
   deadline = 0.5;
   deadlinePrev: Deadline | null = null;
   deadlineNext: Deadline | null = null;
-  private readonly socket: Socket;
+  /** What the request-start hook returned, for the end hook. */
+  private token = -1;
 
   constructor(
     private readonly core: ScoringServerCore,
@@ -490,18 +495,17 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
     private readonly t0: number,
     readonly requestId: string,
     readonly contentType: string | undefined,
-  ) {
-    this.socket = req.socket;
-  }
+  ) {}
 
   start(): void {
     this.admitted = true;
     if (this.done) {
       // its client left while it was queued
-      this.core.release(this.socket);
+      this.core.release(this.token);
       return;
     }
-    if (this.core.onStart !== undefined) this.core.onStart(this.socket);
+    const watch = this.core.watch;
+    if (watch !== undefined) this.token = watch.onRequestStart(this.req.socket, this.route.route !== '/score');
     readBody(this.req, this.core.limits.maxBodyBytes, (raw, tooLarge, aborted) =>
       this.onBody(raw, tooLarge, aborted),
     );
@@ -594,7 +598,7 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
       idHeader(this.req, reply, this.requestId),
       this.core.draining || (unread && !this.req.complete),
     );
-    if (this.admitted) this.core.release(this.socket);
+    if (this.admitted) this.core.release(this.token);
     this.core.record(this.req.method, this.route.route, reply.status, this.t0, this.requestId, reply);
   }
 
@@ -602,7 +606,7 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
     if (this.done) return;
     this.done = true;
     if (this.timed) this.core.deadlines.delete(this);
-    if (this.admitted) this.core.release(this.socket);
+    if (this.admitted) this.core.release(this.token);
     this.core.record(this.req.method, this.route.route, status, this.t0, this.requestId);
   }
 }

@@ -23,15 +23,17 @@ export interface StallWatchdogOptions {
  * complete HTTP 504 (`SCORING_TIMEOUT`, `Connection: close`) to each such socket, logs why, and
  * SIGKILLs its own process so that the supervisor starts a replacement.
  *
- * Hot-path cost: two typed-array writes per request and a 50 ms timer; the thread costs ~10 MB RSS.
+ * Hot-path cost: a WeakMap lookup and two typed-array writes per request, and a 50 ms timer; the thread costs ~10 MB RSS.
  * Limits: TLS sockets cannot be answered from another thread (their connection is closed instead);
  * descriptors above 65535 are not tracked.
  */
 export interface StallWatchdog {
   /** Sets the phase and its limit in ms (0 = off). */
   arm(phase: WatchdogPhase, limitMs: number): void;
-  onRequestStart(socket: Socket): void;
-  onRequestEnd(socket: Socket): void;
+  /** Marks a request in flight on this socket's descriptor; returns the descriptor (-1 = not tracked). */
+  onRequestStart(socket: Socket, v2: boolean): number;
+  /** Ends the request `onRequestStart` returned `fd` for. */
+  onRequestEnd(fd: number): void;
   /** Stops the thread (drain, shutdown). */
   stop(): Promise<void>;
 }
@@ -42,9 +44,13 @@ const HEARTBEAT = 0;
 const LIMIT_MS = 1;
 const PHASE = 2;
 const MAX_FD = 3;
-const kFd = Symbol('berth.watchdogFd');
+type TrackedSocket = Socket & { _handle?: { fd?: number } | null };
 
-type TrackedSocket = Socket & { [kFd]?: number; _handle?: { fd?: number } | null; _httpMessage?: unknown };
+/** The socket's descriptor when the watchdog thread can answer on it (plain TCP, below MAX_FDS), else -1. */
+function trackableFd(socket: Socket): number {
+  const fd = (socket as TrackedSocket)._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 && fd < MAX_FDS && !('encrypted' in socket) ? fd : -1;
+}
 
 /** The watchdog thread (CommonJS, evaluated in a worker_thread). */
 const WATCHDOG_THREAD = `
@@ -139,6 +145,9 @@ export function startStallWatchdog(options: StallWatchdogOptions): StallWatchdog
   }, tickMs);
   heartbeat.unref();
   let maxFd = 0;
+  // Per connection, not per request: a WeakMap instead of a property keeps node's Socket objects in
+  // their own shape (a property added to them slows every access node's http code makes).
+  const fds = new WeakMap<Socket, number>();
 
   return {
     arm(phase, limitMs) {
@@ -146,29 +155,24 @@ export function startStallWatchdog(options: StallWatchdogOptions): StallWatchdog
       control[LIMIT_MS] = limitMs;
       control[HEARTBEAT]++;
     },
-    onRequestStart(socket) {
-      const s = socket as TrackedSocket;
-      let fd = s[kFd];
+    onRequestStart(socket, isV2) {
+      let fd = fds.get(socket);
       if (fd === undefined) {
-        const handleFd = s._handle?.fd;
-        fd =
-          typeof handleFd === 'number' && handleFd >= 0 && handleFd < MAX_FDS && !('encrypted' in s)
-            ? handleFd
-            : -1;
-        s[kFd] = fd;
-        if (fd < 0) return;
+        fd = trackableFd(socket);
+        fds.set(socket, fd);
+        if (fd < 0) return fd;
         // A descriptor number is reused only after its previous socket closed: drop stale counts.
         inflight[fd] = 0;
         if (fd > maxFd) control[MAX_FD] = maxFd = fd;
       }
-      if (fd < 0) return;
-      inflight[fd]++;
-      const url = (s._httpMessage as { req?: { url?: string } } | undefined)?.req?.url;
-      v2[fd] = url?.startsWith('/v2/') ? 1 : 0;
+      if (fd >= 0) {
+        inflight[fd]++;
+        v2[fd] = isV2 ? 1 : 0;
+      }
+      return fd;
     },
-    onRequestEnd(socket) {
-      const fd = (socket as TrackedSocket)[kFd];
-      if (fd !== undefined && fd >= 0 && inflight[fd] > 0) inflight[fd]--;
+    onRequestEnd(fd) {
+      if (fd >= 0 && inflight[fd] > 0) inflight[fd]--;
     },
     async stop() {
       clearInterval(heartbeat);

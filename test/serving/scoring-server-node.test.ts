@@ -394,19 +394,25 @@ test('when requests are answered then the log has one line per request with id, 
   assert.match(failure.stack, /model exploded[\s\S]*throws-in-run\.js/);
 });
 
-test('when requests run then onRequestStart and onRequestEnd get the socket once each', async (t) => {
+test('when requests run then onRequestStart gets the socket and onRequestEnd its token, once each', async (t) => {
   const events: string[] = [];
+  let next = 0;
   const h = await serve(t, {
     config: nodeConfig('echo.js'),
     hooks: {
-      onRequestStart: (s: Socket) => events.push(`start:${typeof s.remotePort}`),
-      onRequestEnd: (s: Socket) => events.push(`end:${typeof s.remotePort}`),
+      onRequestStart: (s: Socket, v2: boolean) => {
+        events.push(`start:${typeof s.remotePort}:${v2}`);
+        return ++next;
+      },
+      onRequestEnd: (token: number) => {
+        events.push(`end:${token}`);
+      },
     },
   });
   await h.post('/score', [1]);
   await h.post('/score', 'broken');
   await fetch(`${h.url}/health/live`);
-  assert.deepEqual(events, ['start:number', 'end:number', 'start:number', 'end:number']);
+  assert.deepEqual(events, ['start:number:false', 'end:1', 'start:number:false', 'end:2']);
 });
 
 test('when draining with a request in flight then it completes with Connection: close and drain resolves', async (t) => {
