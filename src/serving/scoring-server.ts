@@ -135,7 +135,9 @@ class ScoringServerCore {
     this.hooks = options.hooks ?? {};
     const { onRequestStart, onRequestEnd } = this.hooks;
     this.watch =
-      onRequestStart !== undefined && onRequestEnd !== undefined ? { onRequestStart, onRequestEnd } : undefined;
+      onRequestStart !== undefined && onRequestEnd !== undefined
+        ? { onRequestStart, onRequestEnd }
+        : undefined;
     this.debug = spec.debug === true;
     this.limits = withServeDefaults(spec.limits);
     this.auth = new BearerAuth(spec.keys ?? []);
@@ -505,7 +507,8 @@ class Exchange implements QueuedRequest, PostRequestInfo, Deadline {
       return;
     }
     const watch = this.core.watch;
-    if (watch !== undefined) this.token = watch.onRequestStart(this.req.socket, this.route.route !== '/score');
+    if (watch !== undefined)
+      this.token = watch.onRequestStart(this.req.socket, this.route.route !== '/score');
     readBody(this.req, this.core.limits.maxBodyBytes, (raw, tooLarge, aborted) =>
       this.onBody(raw, tooLarge, aborted),
     );
