@@ -49,13 +49,27 @@ export function writeControlPlaneInfo(workspaceDir: string, info: ControlPlaneIn
   renameSync(tmp, file);
 }
 
+/**
+ * True when process `pid` runs. A killed process whose parent has not reaped it yet (a zombie: a
+ * detached control plane is reparented to PID 1, which may reap late) counts as gone.
+ */
 export function isProcessAlive(pid: number | null | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) STATE ...": comm may hold spaces and parentheses, the state follows the last ")"
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false; // no /proc (macOS) or already gone: kill(0) answered
   }
 }
 
