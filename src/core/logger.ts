@@ -11,17 +11,51 @@ export interface LoggerOptions {
   stderr?: boolean;
 }
 
+/** A destination that also takes bytes: a batch of lines is encoded once for every destination. */
+export interface ByteDestination {
+  writeBytes(bytes: Buffer): void;
+}
+
+/** The byte-taking destinations behind a logger's stream (keyed by its multistream). */
+const byteDestinations = new WeakMap<object, readonly ByteDestination[]>();
+
 /** A pino logger writing JSON lines to stdout/stderr and, optionally, a file. */
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? 'info';
-  const streams: { stream: DestinationStream; level: string }[] = [
-    { stream: pino.destination({ dest: options.stderr ? 2 : 1, sync: false }), level },
-  ];
-  if (options.file) {
-    streams.push({
-      stream: pino.destination({ dest: options.file, mkdir: true, append: true, sync: false }),
-      level,
-    });
-  }
-  return pino({ name: options.name, level, base: { pid: process.pid } }, multistream(streams));
+  const destinations = [byteDestination(options.stderr ? 2 : 1)];
+  if (options.file) destinations.push(byteDestination(options.file));
+  const stream = multistream(destinations.map((stream) => ({ stream, level })));
+  byteDestinations.set(stream, destinations);
+  return pino({ name: options.name, level, base: { pid: process.pid } }, stream);
+}
+
+/**
+ * The destinations of a logger made by `createLogger` (each takes every line at its level), or
+ * undefined for any other logger.
+ */
+export function byteDestinationsOf(log: Logger): readonly ByteDestination[] | undefined {
+  const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  return typeof stream === 'object' && stream !== null ? byteDestinations.get(stream) : undefined;
+}
+
+/**
+ * An asynchronous sonic-boom destination holding bytes: text from pino is encoded once on write. Its
+ * text mode would measure the UTF-8 length of the whole pending buffer again on every line and
+ * encode it again on write; a batch of request lines is one Buffer shared by every destination.
+ */
+function byteDestination(dest: number | string): DestinationStream & ByteDestination {
+  const boom = pino.destination({
+    dest,
+    sync: false,
+    contentMode: 'buffer',
+    ...(typeof dest === 'string' ? { mkdir: true, append: true } : {}),
+  });
+  // in buffer mode sonic-boom takes Buffers (its types only know text)
+  const writeBuffer = boom.write.bind(boom) as unknown as (bytes: Buffer) => boolean;
+  return Object.assign(boom, {
+    write: (text: string) => writeBuffer(Buffer.from(text)),
+    writeBytes: (bytes: Buffer) => {
+      writeBuffer(bytes);
+    },
+  });
 }
