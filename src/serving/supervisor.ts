@@ -2,8 +2,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AggregatorRegistry } from 'prom-client';
 import { isErrorCode } from '../core/error-catalogue.js';
 import { BerthError, toBerthError } from '../core/errors.js';
@@ -12,6 +10,7 @@ import { ConnectionRouter } from './connection-router.js';
 import { setProcessPriority } from './process-priority.js';
 import type { ServeSpec, ServeState } from './serve-spec.js';
 import { writeServeState } from './state-file.js';
+import { defaultWorkerEntry, takePreforkedWorker, workerExecArgv } from './worker-launch.js';
 import {
   isWorkerMessage,
   PROM_METRICS_REQUEST,
@@ -95,8 +94,6 @@ const MAX_BACKOFF_MS = 30_000;
 /** Grace after a drain timeout (and after initTimeoutMs) before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
 const METRICS_WAIT_MS = 1_500;
-/** Workers' V8 young-generation semi-space cap (MB), see workerExecArgv. */
-const SEMI_SPACE_MB = 8;
 /**
  * Nice value of a replica starting while others serve (reload, replacement, scale-up): its init
  * (process start, model load) yields the CPU to the serving replicas, so their latency holds.
@@ -109,11 +106,6 @@ const KEEP_ALIVE_MS = 5_000;
 
 function backoffMs(failures: number): number {
   return failures <= 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (failures - 1));
-}
-
-function defaultWorkerEntry(): string {
-  const self = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(`./worker-main${extname(self)}`, import.meta.url));
 }
 
 function serviceUrl(spec: ServeSpec, port: number): string {
@@ -145,23 +137,6 @@ function initialReplicas(spec: ServeSpec): number {
 function sameButScale(a: ServeSpec, b: ServeSpec): boolean {
   const rest = (s: ServeSpec) => JSON.stringify({ ...s, replicas: undefined, autoscale: undefined });
   return rest(a) === rest(b);
-}
-
-/**
- * Node flags of a worker: the primary's, plus, for the onnx runtime, a young generation of 8 MB
- * semi-spaces (V8's default lets them grow to 16 MB under load): a replica serving the
- * 784-256-128-10 MLP holds ~14 MB less resident memory (139 -> 125 MB) at the same throughput. Node
- * entry scripts keep V8's default (the echo benchmark looked slower with 8 MB, within noise).
- * A `--max-semi-space-size` of the user's own (NODE_OPTIONS or the command line) wins.
- */
-export function workerExecArgv(
-  execArgv: readonly string[],
-  nodeOptions: string | undefined,
-  runtime: string,
-): string[] {
-  const given = [...execArgv, nodeOptions ?? ''].some((a) => /--max[-_]semi[-_]space[-_]size/.test(a));
-  if (given || runtime !== 'onnx') return [...execArgv];
-  return [...execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`];
 }
 
 function describeExit(code: number | null, signal: string | null): string {
@@ -319,10 +294,22 @@ export class Supervisor {
   }
 
   private spawn(gen: Generation): void {
-    cluster.setupPrimary({
-      execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS, gen.spec.inferenceConfig.runtime),
-    });
-    const worker = cluster.fork();
+    const execArgv = workerExecArgv(
+      process.execArgv,
+      process.env.NODE_OPTIONS,
+      gen.spec.inferenceConfig.runtime,
+    );
+    const preforked =
+      this.options.workerEntry === undefined
+        ? takePreforkedWorker(defaultWorkerEntry(), execArgv)
+        : undefined;
+    let worker: Worker;
+    if (preforked) {
+      worker = preforked.worker;
+    } else {
+      cluster.setupPrimary({ execArgv });
+      worker = cluster.fork();
+    }
     const replica: Replica = {
       worker,
       generation: gen,
@@ -350,6 +337,7 @@ export class Supervisor {
     worker.on('message', (msg: unknown, handle: unknown) => this.onMessage(replica, msg, handle));
     worker.on('exit', (code, signal) => this.onExit(replica, code, signal));
     worker.on('error', (err) => this.log.warn({ err, replica: replica.index }, 'replica IPC error'));
+    for (const [msg, handle] of preforked?.messages ?? []) this.onMessage(replica, msg, handle);
   }
 
   private send(replica: Replica, message: PrimaryMessage): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { workerExecArgv } from '../../src/serving/supervisor.js';
+import { workerExecArgv } from '../../src/serving/worker-launch.js';
 
 describe('worker node flags', () => {
   test('when the runtime is onnx then workers get 8 MB semi-spaces after the primary flags', () => {

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type DeploymentConfig, loadDeploymentConfig } from '../../core/config/deployment-config.js';
@@ -300,17 +300,50 @@ export function register(program: Command): void {
       };
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const env = process.env;
+      const launch = await import('../../serving/worker-launch.js');
+      // The first worker boots while this process validates the config and binds the port.
+      const runtime = peekRuntime(flags);
+      if (runtime !== undefined)
+        launch.preforkWorker(
+          launch.defaultWorkerEntry(),
+          launch.workerExecArgv(process.execArgv, env.NODE_OPTIONS, runtime),
+        );
       const { readServeSpecFile } = await import('../../serving/serve-spec-file.js');
       const build = flags.spec
         ? async () => readServeSpecFile(flags.spec as string)
         : () => buildServeSpec(flags, globals, env);
-      const spec = await build();
-      const { runServe } = await import('../../serving/main.js');
-      await runServe({
-        spec,
-        reloadSpec: build,
-        stateFile: flags.stateFile ? resolve(flags.stateFile) : undefined,
-      });
+      try {
+        const spec = await build();
+        const { runServe } = await import('../../serving/main.js');
+        await runServe({
+          spec,
+          reloadSpec: build,
+          stateFile: flags.stateFile ? resolve(flags.stateFile) : undefined,
+        });
+      } finally {
+        launch.discardPreforkedWorker();
+      }
       process.exit(0);
     });
+}
+
+/**
+ * The runtime the config names, read without validating it (that comes later, with its errors), so
+ * that the first worker can be forked with the right node flags; undefined when it cannot be read.
+ */
+function peekRuntime(flags: ServeFlags): string | undefined {
+  try {
+    if (flags.spec) {
+      const spec = JSON.parse(readFileSync(flags.spec, 'utf8')) as {
+        inferenceConfig?: { runtime?: unknown };
+      };
+      const runtime = spec.inferenceConfig?.runtime;
+      return typeof runtime === 'string' ? runtime : undefined;
+    }
+    if (!flags.ic) return undefined;
+    const runtime = (JSON.parse(readFileSync(flags.ic, 'utf8')) as { runtime?: unknown }).runtime;
+    return typeof runtime === 'string' ? runtime : undefined;
+  } catch {
+    return undefined;
+  }
 }
