@@ -13,13 +13,23 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() || undefined;
+}
+
+/** True when the request carries the right token (public routes use it to show more). */
+export function hasToken(authorization: string | undefined, token: string): boolean {
+  const given = bearerToken(authorization);
+  return given !== undefined && sameSecret(given, token);
+}
+
 /** Requires `Authorization: Bearer <token>` on every route but the public ones; else 401 UNAUTHORIZED. */
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0];
     if (PUBLIC_ROUTES.has(path) || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
-    const header = request.headers.authorization ?? '';
-    const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    const given = bearerToken(request.headers.authorization);
     if (!given) {
       throw new BerthError('UNAUTHORIZED', 'The management API needs "Authorization: Bearer <token>".', {
         hint: 'The token is in <workspace>/control-plane.json; pass it with --token or BERTH_TOKEN.',

@@ -55,6 +55,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerHealthRoutes(app, {
     version: options.version,
     workspace: options.workspaceDir,
+    token: options.token,
     ready: options.ready ?? (() => true),
   });
   registerModelRoutes(app, options.registry, options.temp);

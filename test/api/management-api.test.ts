@@ -61,7 +61,12 @@ describe('management API', () => {
     const wrong = await api('GET', '/api/models', undefined, 'not-the-token');
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error.code, 'UNAUTHORIZED');
-    assert.equal((await api('GET', '/api/health', undefined, null)).status, 200);
+    const open = await api('GET', '/api/health', undefined, null);
+    assert.equal(open.status, 200);
+    assert.equal(open.body.ok, true);
+    assert.equal(open.body.workspace, undefined, 'no workspace path without the token');
+    const authorized = await api('GET', '/api/health');
+    assert.equal(typeof authorized.body.workspace, 'string');
   });
 
   it('when a route does not exist then 404 ROUTE_NOT_FOUND in the error shape', async () => {

@@ -91,9 +91,11 @@ export function register(program: Command): void {
       const opts = cmd.optsWithGlobals<GlobalOptions>();
       const url = opts.url || process.env.BERTH_URL;
       if (url) {
-        const res = await fetch(`${url.replace(/\/+$/, '')}/api/health`).catch(() => undefined);
-        const body = res?.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
         const token = opts.token || process.env.BERTH_TOKEN || undefined;
+        const res = await fetch(`${url.replace(/\/+$/, '')}/api/health`, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        }).catch(() => undefined);
+        const body = res?.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
         const dashboard = dashboardUrl(url, token);
         const status = { running: Boolean(body), url, ...(body ?? {}), dashboardUrl: dashboard };
         printResult(opts, status, () =>
