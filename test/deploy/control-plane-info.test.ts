@@ -8,21 +8,25 @@ import { acquireControlPlaneLock, isProcessAlive } from '../../src/deploy/contro
 
 /** A process killed while its parent never reaps it: it stays a zombie until the parent exits. */
 async function zombie(t: import('node:test').TestContext): Promise<number> {
-  // bash starts `sleep 30` in the background, then becomes `sleep 5` (exec), which never waits for it
-  const parent = spawn('bash', ['-c', 'sleep 30 & echo $!; exec sleep 5'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  // sh starts `sleep 30` in the background, then becomes `sleep 5` (exec), which never waits for it
+  const parent = spawn('sh', ['-c', 'sleep 30 & exec sleep 5'], { stdio: 'ignore' });
   t.after(() => parent.kill('SIGKILL'));
-  const pid = await new Promise<number>((resolve) =>
-    parent.stdout.once('data', (d) => resolve(Number(String(d)))),
-  );
-  process.kill(pid, 'SIGKILL');
+  let child = 0;
+  for (let i = 0; i < 100 && !child; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const cmdline = readFileSync(`/proc/${parent.pid}/cmdline`, 'utf8');
+    const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim();
+    // only once the parent is `sleep 5`: before the exec, sh itself would reap the killed child
+    if (cmdline.startsWith('sleep\0') && children) child = Number(children.split(' ')[0]);
+  }
+  assert.ok(child, 'the background process started');
+  process.kill(child, 'SIGKILL');
   for (let i = 0; i < 50; i++) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z') return pid;
+    const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z') return child;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`process ${pid} did not become a zombie`);
+  throw new Error(`process ${child} did not become a zombie`);
 }
 
 test('when a process was killed but not reaped yet then it does not count as alive', async (t) => {
