@@ -36,6 +36,7 @@ import { decodeFileMiniBatch, type InputDescription } from './item-decoder.js';
 import { LineMiniBatchPlanner } from './line-mini-batch-planner.js';
 import type { InputPosition, MiniBatch } from './mini-batch.js';
 import { errorLine } from './output-line.js';
+import { packMiniBatches } from './packed-mini-batches.js';
 import { type BatchOutcome, outcomesOf, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 /** A batch run with its models resolved to folders and its options complete. */
@@ -585,7 +586,7 @@ class BatchCoordinator {
     chunk.state = 'sent';
     chunk.worker = worker;
     worker.chunks.push(chunk);
-    worker.send({ type: 'chunk', id: chunk.id, batches: chunk.batches });
+    worker.send({ type: 'chunk', id: chunk.id, batches: packMiniBatches(chunk.batches) });
   }
 
   /** The next chunk from the planner: about `chunkBytes` of input or `chunkMs` of scoring; undefined when the window is full or the input ends. */
