@@ -36,6 +36,7 @@ import { decodeFileMiniBatch, type InputDescription } from './item-decoder.js';
 import { LineMiniBatchPlanner } from './line-mini-batch-planner.js';
 import type { InputPosition, MiniBatch } from './mini-batch.js';
 import { errorLine } from './output-line.js';
+import { packMiniBatches } from './packed-mini-batches.js';
 import { type BatchOutcome, outcomesOf, type WorkerInit, type WorkerMessage } from './worker-protocol.js';
 
 /** A batch run with its models resolved to folders and its options complete. */
@@ -72,6 +73,8 @@ interface Planner {
 const PREFETCH = 2;
 /** Chunks in flight or waiting for their turn to be written, per worker: bounds memory. */
 const WINDOW_PER_WORKER = 4;
+/** The smallest chunk handed out near the end of a file input (see `chunkByteTarget`). */
+const MIN_TAIL_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Runs one batch job: plans mini-batches (byte ranges of the input, or file lists), hands them in
@@ -97,6 +100,8 @@ class BatchCoordinator {
   private planner!: Planner;
   private peeked: MiniBatch | undefined;
   private plannerDone = false;
+  /** Files: where the last mini-batch taken from the planner ends. */
+  private plannedTo = 0;
   /** Bytes before the first data record (CSV header), for the progress fraction. */
   private dataStart = 0;
   private totalItems: number | undefined;
@@ -290,6 +295,7 @@ class BatchCoordinator {
       spec.inputKind === 'folder'
         ? new FolderMiniBatchPlanner(files, spec.miniBatchSize, start)
         : new LineMiniBatchPlanner(input, spec.inputKind, spec.miniBatchSize, start);
+    this.plannedTo = start.offset;
     this.commit('running');
     return true;
   }
@@ -585,7 +591,7 @@ class BatchCoordinator {
     chunk.state = 'sent';
     chunk.worker = worker;
     worker.chunks.push(chunk);
-    worker.send({ type: 'chunk', id: chunk.id, batches: chunk.batches });
+    worker.send({ type: 'chunk', id: chunk.id, batches: packMiniBatches(chunk.batches) });
   }
 
   /** The next chunk from the planner: about `chunkBytes` of input or `chunkMs` of scoring; undefined when the window is full or the input ends. */
@@ -593,8 +599,9 @@ class BatchCoordinator {
     if (this.plannerDone || this.outstanding.size >= WINDOW_PER_WORKER * this.spec.workers) return undefined;
     const maxBatches = this.batchMs > 0 ? Math.max(1, Math.floor(BATCH_DEFAULTS.chunkMs / this.batchMs)) : 1;
     const batches: MiniBatch[] = [];
+    const maxBytes = this.chunkByteTarget();
     let bytes = 0;
-    while (batches.length < maxBatches && bytes < BATCH_DEFAULTS.chunkBytes) {
+    while (batches.length < maxBatches && bytes < maxBytes) {
       const batch = this.peeked ?? this.planner.next();
       this.peeked = undefined;
       if (!batch) {
@@ -604,11 +611,23 @@ class BatchCoordinator {
       }
       batches.push(batch);
       bytes += batch.end - batch.start;
+      this.plannedTo = batch.end;
     }
     if (batches.length === 0) return undefined;
     const chunk: Chunk = { id: 0, batches, attempt: 1, state: 'queued' };
     this.outstanding.set(batches[0].index, chunk);
     return chunk;
+  }
+
+  /**
+   * Input bytes for the next chunk: `chunkBytes`, tapering over the last few of them so that the
+   * workers run out of work together, instead of one scoring its last megabytes while the others
+   * wait. (Folders have no byte ranges: their chunks are cut by time alone.)
+   */
+  private chunkByteTarget(): number {
+    const remaining = this.identity.size - this.plannedTo;
+    const share = Math.floor(remaining / (this.spec.workers * PREFETCH));
+    return Math.max(MIN_TAIL_CHUNK_BYTES, Math.min(BATCH_DEFAULTS.chunkBytes, share));
   }
 
   /**

@@ -4,10 +4,11 @@ import { createLogger } from '../core/logger.js';
 import type { BatchScorer } from './batch-scorer.js';
 import { createBatchScorer } from './create-batch-scorer.js';
 import { type DecodedBatch, decodeFileMiniBatch, decodeFolderMiniBatch } from './item-decoder.js';
+import type { MiniBatch } from './mini-batch.js';
 import { OutputLines } from './output-line.js';
+import { unpackMiniBatches } from './packed-mini-batches.js';
 import type {
   BatchOutcome,
-  ChunkOrder,
   ChunkScored,
   CoordinatorMessage,
   WorkerInit,
@@ -25,7 +26,12 @@ let init: WorkerInit | undefined;
 let scorer: BatchScorer | undefined;
 let inputFd = -1;
 let outputFd = -1;
-const queue: ChunkOrder[] = [];
+/** A chunk to score, its mini-batches unpacked. */
+interface QueuedChunk {
+  id: number;
+  batches: MiniBatch[];
+}
+const queue: QueuedChunk[] = [];
 const held = new Map<number, Buffer[]>();
 let draining = false;
 let lastYield = 0;
@@ -51,7 +57,7 @@ process.on('SIGINT', () => {});
 process.on('message', (message: CoordinatorMessage) => {
   if (message.type === 'init') void start(message);
   else if (message.type === 'chunk') {
-    queue.push(message);
+    queue.push({ id: message.id, batches: unpackMiniBatches(message.batches) });
     if (!draining) void drain();
   } else if (message.type === 'write') write(message);
 });
@@ -80,7 +86,7 @@ async function drain(): Promise<void> {
   draining = true;
   try {
     while (queue.length > 0) {
-      const order = queue.shift() as ChunkOrder;
+      const order = queue.shift() as QueuedChunk;
       const started = performance.now();
       const buffers: Buffer[] = [];
       const scored: ChunkScored = {
@@ -166,7 +172,7 @@ async function scoreItems(decoded: DecodedBatch): Promise<{ lines: OutputLines; 
 }
 
 /** Reads the byte range of a chunk's mini-batches (files); folders read their files per item. */
-function readChunk(order: ChunkOrder): { buf: Buffer; offset: number } {
+function readChunk(order: QueuedChunk): { buf: Buffer; offset: number } {
   if (inputFd < 0 || order.batches.length === 0) return { buf: Buffer.alloc(0), offset: 0 };
   const offset = order.batches[0].start;
   const end = order.batches[order.batches.length - 1].end;

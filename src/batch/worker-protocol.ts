@@ -1,7 +1,7 @@
 import type { InferenceConfig } from '../core/config/inference-config.js';
 import type { ServedModel } from '../serving/serve-spec.js';
 import type { InputDescription } from './item-decoder.js';
-import type { MiniBatch } from './mini-batch.js';
+import type { PackedMiniBatches } from './packed-mini-batches.js';
 
 /** Messages between the batch coordinator and its worker processes (child_process IPC). */
 
@@ -21,7 +21,7 @@ export interface WorkerInit {
 export interface ChunkOrder {
   type: 'chunk';
   id: number;
-  batches: MiniBatch[];
+  batches: PackedMiniBatches;
 }
 
 /** Write the first `batches` mini-batches of a scored chunk at `offset` of the output. */

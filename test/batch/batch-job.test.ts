@@ -89,6 +89,33 @@ test('when a JSON Lines file is scored by an ONNX model on 2 workers then every 
   assert.equal(last?.fraction, 1);
 });
 
+test('when a file of several MiB is scored on 2 workers then the last, tapered chunks keep every row once and in order', async (t) => {
+  const dir = tempDir(t);
+  // about 4 MB: several full chunks (1 MiB), then chunks shrinking over the last MiBs; CRLF, blank
+  // lines and a last line without a line break put the chunk boundaries on every kind of line end
+  const data = rows(60_000, 7);
+  const lines = data.map((r, i) => `${JSON.stringify(r)}${i % 997 === 0 ? '\r\n\n' : '\n'}`);
+  const input = join(dir, 'rows.jsonl');
+  writeFileSync(input, lines.join('').replace(/\n$/, ''));
+  const output = join(dir, 'predictions.jsonl');
+  const summary = await BatchJob.run(undefined, {
+    modelDirs: [linearModelDir(dir)],
+    input,
+    output,
+    workers: 2,
+  });
+  assert.equal(summary.status, 'completed');
+  assert.equal(summary.items, data.length);
+  assert.equal(summary.failures, 0);
+  const out = readLines(output);
+  assert.deepEqual(
+    out.map((o) => o.row),
+    data.map((_, i) => i + 1),
+  );
+  for (const [i, o] of out.entries())
+    assert.ok(Math.abs((o.prediction as number) - linear(data[i])) < 1e-4, `row ${i + 1}`);
+});
+
 test('when a CSV file is scored then the header names the columns and each row is one tensor row', async (t) => {
   const dir = tempDir(t);
   const data = rows(40, 3);
