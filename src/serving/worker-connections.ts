@@ -3,6 +3,10 @@ import type { Socket } from 'node:net';
 
 /** Snapshot period of the connections' traffic; a connection is handed back after this long with no byte in or out. */
 const QUIET_MS = 100;
+/** How often `idleHandedBack` looks again. */
+const IDLE_CHECK_MS = 20;
+/** Longest a draining worker waits for its idle connections to go back before it says it drains. */
+export const IDLE_HAND_BACK_MS = QUIET_MS * 3;
 /**
  * A connection that cannot be handed back (a shutdown, or TLS) is closed by the server only after this
  * long with no byte in or out and no answer pending: closing sooner races a busy client's next request
@@ -95,6 +99,32 @@ export class WorkerConnections {
       const timer = setTimeout(finish, timeoutMs);
       this.onEmpty = finish;
       if (this.sockets.size === 0) finish();
+    });
+  }
+
+  /**
+   * After `end()`: resolves once no connection is left idle here (each one either went back to the
+   * primary, closed, or has an answer pending) and the handed-back ones are on their way, or after
+   * `capMs`. A connection that saw traffic in the last 100 ms is handed back only at a later snapshot,
+   * so without this wait the primary could be told "drained" while such a connection is still here.
+   */
+  idleHandedBack(capMs: number): Promise<void> {
+    const started = Date.now();
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        let idle = false;
+        for (const socket of this.sockets.keys()) {
+          if ((socket as HttpSocket)._httpMessage == null) {
+            idle = true;
+            break;
+          }
+        }
+        if (idle && Date.now() - started < capMs) return;
+        clearInterval(timer);
+        void Promise.all(this.sending).then(() => resolve());
+      };
+      const timer = setInterval(check, IDLE_CHECK_MS);
+      check();
     });
   }
 

@@ -11,7 +11,7 @@ import { createRuntime } from './runtimes/create-runtime.js';
 import { createScoringServer, type ScoringServer, type ScoringServerHooks } from './scoring-server.js';
 import type { ServeSpec } from './serve-spec.js';
 import { type StallWatchdog, startStallWatchdog } from './stall-watchdog.js';
-import { WorkerConnections } from './worker-connections.js';
+import { IDLE_HAND_BACK_MS, WorkerConnections } from './worker-connections.js';
 import type { ClusterStatus, PrimaryMessage, WireError, WorkerMessage } from './worker-protocol.js';
 
 /**
@@ -196,6 +196,8 @@ async function drain(timeoutMs: number, graceful: boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   if (graceful && connections) {
     const ended = connections.end(timeoutMs, { handBack: true });
+    // "draining" tells the primary the reload is done: only once the idle connections went back to it
+    await connections.idleHandedBack(IDLE_HAND_BACK_MS);
     send({ type: 'draining' });
     await ended;
   } else if (connections && timeoutMs > 0 && !tls) {
