@@ -76,8 +76,14 @@ export class BatchWorkerProcess {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
     });
-    this.child.stdout?.pipe(output, { end: false });
-    this.child.stderr?.pipe(output, { end: false });
+    // Forwarded chunk by chunk rather than piped: a pipe adds its listeners to `output` (usually
+    // process.stderr) until the child's stream ends, so concurrent jobs in one process, or a worker
+    // whose python children keep its pipe open, pile them up there (MaxListenersExceededWarning).
+    const forward = (chunk: Buffer): void => {
+      output.write(chunk);
+    };
+    this.child.stdout?.on('data', forward);
+    this.child.stderr?.on('data', forward);
     this.child.on('message', (m: WorkerMessage) => {
       this.lastHeard = performance.now();
       this.onMessage(this, m);

@@ -179,6 +179,41 @@ test('when a folder is scored then each file is one item given as {name, bytes},
   ]);
 });
 
+test('when several jobs run at once in one process then no listeners pile up on its stderr', async (t) => {
+  const dir = tempDir(t);
+  const input = join(dir, 'rows.jsonl');
+  writeFileSync(
+    input,
+    `${rows(40)
+      .map((r) => JSON.stringify(r))
+      .join('\n')}\n`,
+  );
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const modelDir = linearModelDir(dir);
+  const summaries = await Promise.all(
+    [1, 2, 3, 4].map((i) =>
+      BatchJob.run(undefined, {
+        modelDirs: [modelDir],
+        input,
+        output: join(dir, `out-${i}.jsonl`),
+        workers: 2,
+      }),
+    ),
+  );
+  assert.deepEqual(
+    summaries.map((s) => s.items),
+    [40, 40, 40, 40],
+  );
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+    [],
+  );
+});
+
 test('when the entry script exports runBatch then it gets whole mini-batches and init runs once per worker', async (t) => {
   const dir = tempDir(t);
   const input = join(dir, 'rows.jsonl');
