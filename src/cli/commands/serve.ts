@@ -180,7 +180,7 @@ export async function buildServeSpec(
   }
   const inferenceConfig = flags.ic
     ? loadInferenceConfig(flags.ic)
-    : parseInferenceConfig({ runtime: 'onnx' }, process.cwd());
+    : parseInferenceConfig({ runtime: DEFAULT_RUNTIME }, process.cwd());
   const dc = flags.dc ? loadDeploymentConfig(flags.dc) : undefined;
   const limit = (
     flag: number | undefined,
@@ -327,6 +327,9 @@ export function register(program: Command): void {
     });
 }
 
+/** The runtime of `berth serve --model-dir DIR` without `--ic`: the model alone, no code. */
+const DEFAULT_RUNTIME = 'onnx';
+
 /**
  * The runtime the config names, read without validating it (that comes later, with its errors), so
  * that the first worker can be forked with the right node flags; undefined when it cannot be read.
@@ -340,7 +343,7 @@ function peekRuntime(flags: ServeFlags): string | undefined {
       const runtime = spec.inferenceConfig?.runtime;
       return typeof runtime === 'string' ? runtime : undefined;
     }
-    if (!flags.ic) return undefined;
+    if (!flags.ic) return DEFAULT_RUNTIME;
     const runtime = (JSON.parse(readFileSync(flags.ic, 'utf8')) as { runtime?: unknown }).runtime;
     return typeof runtime === 'string' ? runtime : undefined;
   } catch {
