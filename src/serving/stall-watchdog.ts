@@ -160,15 +160,13 @@ export function startStallWatchdog(options: StallWatchdogOptions): StallWatchdog
       if (fd === undefined) {
         fd = trackableFd(socket);
         fds.set(socket, fd);
-        if (fd < 0) return fd;
         // A descriptor number is reused only after its previous socket closed: drop stale counts.
-        inflight[fd] = 0;
+        if (fd >= 0) inflight[fd] = 0;
         if (fd > maxFd) control[MAX_FD] = maxFd = fd;
       }
-      if (fd >= 0) {
-        inflight[fd]++;
-        v2[fd] = isV2 ? 1 : 0;
-      }
+      if (fd < 0) return fd;
+      inflight[fd]++;
+      v2[fd] = isV2 ? 1 : 0;
       return fd;
     },
     onRequestEnd(fd) {

@@ -24,6 +24,26 @@ function linearModelDir(dir: string): string {
 }
 
 /** Items for slow-log.js: each appends its id to `log` when scored. */
+/** `berth batch run` of the slow-log entry script: mini-batches of 10 on 2 workers. */
+function slowRunArgs(model: string, input: string, output: string): string[] {
+  return [
+    'batch',
+    'run',
+    '--model-dir',
+    model,
+    '--ic',
+    SLOW_IC,
+    '--input',
+    input,
+    '--output',
+    output,
+    '--mini-batch-size',
+    '10',
+    '--workers',
+    '2',
+  ];
+}
+
 function writeSlowInput(path: string, log: string, n: number): void {
   writeFileSync(
     path,
@@ -135,47 +155,14 @@ test('when a run is killed with SIGKILL mid-run then --resume completes it with 
   const refInput = join(dir, 'ref.jsonl');
   writeSlowInput(refInput, join(dir, 'ref.log'), n);
   const refOutput = join(dir, 'ref-out.jsonl');
-  const ref = await runCli(
-    [
-      'batch',
-      'run',
-      '--model-dir',
-      model,
-      '--ic',
-      SLOW_IC,
-      '--input',
-      refInput,
-      '--output',
-      refOutput,
-      '--mini-batch-size',
-      '10',
-      '--workers',
-      '2',
-    ],
-    { timeoutMs: 120_000 },
-  );
+  const ref = await runCli(slowRunArgs(model, refInput, refOutput), { timeoutMs: 120_000 });
   assert.equal(ref.code, 0, ref.stderr);
 
   const input = join(dir, 'rows.jsonl');
   const log = join(dir, 'scored.log');
   writeSlowInput(input, log, n);
   const output = join(dir, 'out.jsonl');
-  const args = [
-    'batch',
-    'run',
-    '--model-dir',
-    model,
-    '--ic',
-    SLOW_IC,
-    '--input',
-    input,
-    '--output',
-    output,
-    '--mini-batch-size',
-    '10',
-    '--workers',
-    '2',
-  ];
+  const args = slowRunArgs(model, input, output);
   const run = startCli(args);
   t.after(() => run.child.kill('SIGKILL'));
   await waitForCommitted(`${output}.checkpoint.json`, 200);
@@ -214,22 +201,7 @@ test('when a run gets Ctrl-C then it commits, exits 130 with a hint, and --resum
   const input = join(dir, 'rows.jsonl');
   writeSlowInput(input, join(dir, 'scored.log'), 2000);
   const output = join(dir, 'out.jsonl');
-  const args = [
-    'batch',
-    'run',
-    '--model-dir',
-    model,
-    '--ic',
-    SLOW_IC,
-    '--input',
-    input,
-    '--output',
-    output,
-    '--mini-batch-size',
-    '10',
-    '--workers',
-    '2',
-  ];
+  const args = slowRunArgs(model, input, output);
   const run = startCli(args);
   t.after(() => run.child.kill('SIGKILL'));
   await waitForCommitted(`${output}.checkpoint.json`, 100);
