@@ -368,7 +368,7 @@ class ScoringServerCore {
     const ms = performance.now() - t0;
     this.metrics.observe(route, status, ms / 1000);
     if (status >= 400 && reply !== undefined) this.metrics.error(route, errorCodeOf(reply, status));
-    this.requestLog.add({ reqId: requestId, method, route, status, ms: Math.round(ms * 100) / 100 });
+    this.requestLog.add(requestId, method, route, status, Math.round(ms * 100) / 100);
   }
 
   requestId(req: IncomingMessage): string {
