@@ -147,6 +147,21 @@ describe('berth serve', { concurrency: 1 }, () => {
     assert.equal(halfTls.code, 2);
     assert.equal(errorOf(halfTls.stderr).code, 'INVALID_ARGUMENT');
 
+    // a log file under a regular file: it cannot be created; nothing starts, nothing is left running
+    const badLog = await runCli([
+      'serve',
+      '--model-dir',
+      modelDir,
+      '--ic',
+      ic,
+      '--log-file',
+      join(ic, 'x.log'),
+    ]);
+    assert.equal(badLog.code, 2);
+    assert.equal(errorOf(badLog.stderr).code, 'INVALID_ARGUMENT');
+    assert.match(badLog.stderr, /Cannot open the log file .*x\.log/);
+    assert.doesNotMatch(badLog.stderr, /Listening/);
+
     const json = await runCli(['--json', 'serve', '--port', '0']);
     assert.equal(json.code, 2);
     assert.equal(JSON.parse(json.stderr).error.code, 'INVALID_ARGUMENT');
