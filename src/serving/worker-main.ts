@@ -11,7 +11,7 @@ import { createRuntime } from './runtimes/create-runtime.js';
 import { createScoringServer, type ScoringServer, type ScoringServerHooks } from './scoring-server.js';
 import type { ServeSpec } from './serve-spec.js';
 import { type StallWatchdog, startStallWatchdog } from './stall-watchdog.js';
-import { IDLE_HAND_BACK_MS, WorkerConnections } from './worker-connections.js';
+import { IDLE_HAND_BACK_MS, KEEP_ALIVE_IDLE_MS, WorkerConnections } from './worker-connections.js';
 import type { ClusterStatus, PrimaryMessage, WireError, WorkerMessage } from './worker-protocol.js';
 
 /**
@@ -149,8 +149,11 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   // The primary owns the port and hands connections over; this sets up the server's connection
   // tracking (idle/headers timeouts, closeIdleConnections) as listen() would.
   server.server.emit('listening');
-  connections = new WorkerConnections(server.server, handBack);
   tls = spec.tls !== undefined;
+  // Plain HTTP: the connections' snapshot closes idle keep-alive connections, node's timer is off (see
+  // KEEP_ALIVE_IDLE_MS). TLS keeps node's (its sockets are not the ones handed over).
+  if (!tls) server.server.keepAliveTimeout = 0;
+  connections = new WorkerConnections(server.server, handBack, tls ? 0 : KEEP_ALIVE_IDLE_MS);
   // Installs prom-client's answer to the primary's requests for this worker's metrics.
   new AggregatorRegistry();
   reportLoad();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -281,6 +282,29 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
     assert.equal(next.status, 200);
     assert.equal(next.reused, true, 'the same connection, not closed under the client');
     assert.equal((await s.exited).code, 0);
+  });
+
+  test('when a keep-alive connection stays idle 5 s then the replica closes it, but not one whose request runs longer', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const s = await startServe(t, ['--model-dir', modelDir, '--ic', ic, '--port', '0', '--replicas', '1']);
+    const idle = connect(s.port, '127.0.0.1');
+    t.after(() => idle.destroy());
+    let answeredAt = 0;
+    const closedAt = new Promise<number>((resolve) => {
+      idle.on('close', () => resolve(Date.now()));
+      setTimeout(() => resolve(Number.POSITIVE_INFINITY), 9_000).unref();
+    });
+    idle.on('data', () => {
+      answeredAt = Date.now();
+    });
+    idle.write('POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+    // a request running past the idle limit on its own connection is answered, not cut
+    const slow = postJson(`${s.url}/score`, { sleepMs: 6_500 });
+    const idleMs = (await closedAt) - answeredAt;
+    assert.ok(answeredAt > 0, 'the first request was answered');
+    assert.ok(idleMs >= 4_900 && idleMs < 6_500, `closed after ${idleMs} ms idle (limit 5 s)`);
+    assert.equal((await slow).status, 200);
   });
 
   test('when init is slow then /health/ready is 503 and liveness 200 until every replica finished init', async (t) => {
