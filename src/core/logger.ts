@@ -10,6 +10,8 @@ export interface LoggerOptions {
   file?: string;
   /** Write to stderr instead of stdout (CLI processes keep stdout for results). */
   stderr?: boolean;
+  /** With `file`: write to the file only, not to stdout/stderr as well. */
+  fileOnly?: boolean;
 }
 
 /** A destination that also takes bytes: a batch of lines is encoded once for every destination. */
@@ -26,7 +28,8 @@ const byteDestinations = new WeakMap<object, readonly ByteDestination[]>();
  */
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? 'info';
-  const destinations = [byteDestination(options.stderr ? 2 : 1)];
+  const destinations: (DestinationStream & ByteDestination)[] = [];
+  if (!options.file || !options.fileOnly) destinations.push(byteDestination(options.stderr ? 2 : 1));
   if (options.file) destinations.push(byteDestination(options.file));
   const stream = multistream(destinations.map((stream) => ({ stream, level })));
   byteDestinations.set(stream, destinations);

@@ -55,6 +55,7 @@ export function buildServeSpec(input: BuildServeSpecInput): ServeSpec {
       maxQueueWaitMs: dc.maxQueueWaitMs,
     },
     logFile: paths.logFile,
+    logFileOnly: true,
     stateFile: paths.stateFile,
   };
   if (autoscale) spec.autoscale = autoscale;

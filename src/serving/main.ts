@@ -28,6 +28,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
   const log = createLogger({
     name: spec.name,
     file: spec.logFile,
+    fileOnly: spec.logFileOnly,
     level: spec.debug ? 'debug' : 'info',
   }).child({
     role: 'supervisor',

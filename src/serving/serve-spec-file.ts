@@ -62,6 +62,7 @@ export const SERVE_SPEC_SCHEMA = {
       properties: { certFile: { type: 'string', minLength: 1 }, keyFile: { type: 'string', minLength: 1 } },
     },
     logFile: { type: 'string', minLength: 1 },
+    logFileOnly: { type: 'boolean' },
     stateFile: { type: 'string', minLength: 1 },
     dataCollectionDir: { type: 'string', minLength: 1 },
     environmentDir: { type: 'string', minLength: 1 },

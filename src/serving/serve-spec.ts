@@ -46,6 +46,11 @@ export interface ServeSpec {
   tls?: { certFile: string; keyFile: string };
   /** JSON-lines log file (what `berth service logs` reads). */
   logFile?: string;
+  /**
+   * The JSON lines go to `logFile` only, not to stdout as well (the local target, whose stdout is
+   * the service's console file: each request line would be written to disk twice).
+   */
+  logFileOnly?: boolean;
   /** Where the primary writes its ServeState as JSON (atomic rename) whenever it changes. */
   stateFile?: string;
   /** When set, each scored request's input and output are appended as JSON lines under this folder, per day. */

@@ -104,7 +104,12 @@ function reportLoad(): void {
 
 async function start(spec: ServeSpec, generation: number, replica: number): Promise<void> {
   phase = 'init';
-  log = createLogger({ name: spec.name, file: spec.logFile, level: spec.debug ? 'debug' : 'info' }).child({
+  log = createLogger({
+    name: spec.name,
+    file: spec.logFile,
+    fileOnly: spec.logFileOnly,
+    level: spec.debug ? 'debug' : 'info',
+  }).child({
     replica,
     generation,
   });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { servicePaths } from '../../src/deploy/service-paths.js';
 import type { ServiceView } from '../../src/deploy/service-view.js';
 import { deployHarness, ENTRY_SCRIPTS, LINEAR_BODY, postJson, waitFor } from '../deploy/deploy-fixtures.js';
 
@@ -97,6 +99,10 @@ test('when the seed CLI flow runs with berth for az ml then the service deploys,
   const logs = await h.berth(['service', 'logs', 'sklearn_mnist', '--tail', '50']);
   assert.equal(logs.code, 0);
   assert.match(logs.stdout, /replica ready/);
+  // each request line is written once: to the service log, not again to the console file
+  const files = servicePaths(h.ws, 'sklearn_mnist');
+  assert.match(readFileSync(files.logFile, 'utf8'), /"msg":"request"/);
+  assert.doesNotMatch(readFileSync(files.consoleFile, 'utf8'), /"msg":"request"|replica ready/);
 
   // The served model cannot be deleted; the old one, no longer served, can.
   const refused = await h.berth(['model', 'delete', 'sklearn_mnist:2']);

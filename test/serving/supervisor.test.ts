@@ -298,7 +298,9 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
     idle.on('data', () => {
       answeredAt = Date.now();
     });
-    idle.write('POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+    idle.write(
+      'POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+    );
     // a request running past the idle limit on its own connection is answered, not cut
     const slow = postJson(`${s.url}/score`, { sleepMs: 6_500 });
     const idleMs = (await closedAt) - answeredAt;

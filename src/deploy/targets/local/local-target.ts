@@ -81,8 +81,9 @@ export class LocalTarget implements Target {
     mkdirSync(paths.dir, { recursive: true });
     rmSync(paths.stateFile, { force: true });
     this.writeSpec(name, spec);
-    // stdout repeats the log's JSON lines (and prints of entry scripts); stderr (crashes before
-    // logging starts, console.error) goes into the log itself, in order with the JSON lines.
+    // stdout gets what is printed outside the logger ("Listening on ..."); the JSON lines go to the log
+    // only (spec.logFileOnly); stderr (crashes before logging starts) goes into the log itself, in
+    // order with the JSON lines.
     const out = openSync(paths.consoleFile, 'a');
     const err = openSync(paths.logFile, 'a');
     let pid: number | undefined;
