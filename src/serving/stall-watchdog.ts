@@ -9,8 +9,10 @@ export interface StallWatchdogOptions {
   name: string;
   /** Extra fields of the log line (e.g. replica and generation). */
   bindings?: Record<string, unknown>;
-  /** JSON-lines log file the line is appended to (stdout always gets it). */
+  /** JSON-lines log file the line is appended to (stdout gets it too, unless `fileOnly`). */
   logFile?: string;
+  /** With `logFile`: the line goes to the file only (the logger's own `fileOnly`). */
+  fileOnly?: boolean;
   /** Heartbeat period of the main thread, in ms. */
   tickMs?: number;
 }
@@ -57,7 +59,7 @@ const WATCHDOG_THREAD = `
 'use strict';
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const { control, inflight, v2, tickMs, logFile, base } = workerData;
+const { control, inflight, v2, tickMs, logFile, fileOnly, base } = workerData;
 let lastBeat = Atomics.load(control, ${HEARTBEAT});
 let lastChange = performance.now();
 let lastCheck = lastChange;
@@ -113,7 +115,7 @@ function fire(blockedMs, limit) {
     : 'The event loop was blocked for ' + blockedMs + ' ms during init, longer than initTimeoutMs (' + limit +
       ' ms); the replica is killed.';
   const line = JSON.stringify({ level: 50, time: Date.now(), ...base, code: serving ? 'SCORING_TIMEOUT' : 'INIT_FAILED', msg }) + '\\n';
-  try { fs.writeSync(1, line); } catch {}
+  if (!logFile || !fileOnly) { try { fs.writeSync(1, line); } catch {} }
   if (logFile) { try { fs.appendFileSync(logFile, line); } catch {} }
   process.kill(process.pid, 'SIGKILL');
 }
@@ -133,6 +135,7 @@ export function startStallWatchdog(options: StallWatchdogOptions): StallWatchdog
       v2,
       tickMs,
       logFile: options.logFile,
+      fileOnly: options.fileOnly === true,
       base: { pid: process.pid, name: options.name, ...options.bindings },
     },
     stdout: false,

@@ -118,6 +118,7 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
     name: spec.name,
     bindings: { replica, generation },
     logFile: spec.logFile,
+    fileOnly: spec.logFileOnly,
   });
   watchdog.arm('init', spec.limits.initTimeoutMs);
   const started = performance.now();

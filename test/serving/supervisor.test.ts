@@ -132,6 +132,36 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
     assert.equal((await s.stop()).code, 0);
   });
 
+  test("when the spec says logFileOnly then every JSON line, the stall watchdog's too, goes to the log file only", async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const logFile = join(dir, 'service.log');
+    const specFile = join(dir, 'spec.json');
+    writeFileSync(
+      specFile,
+      JSON.stringify({
+        name: 'quiet',
+        models: [{ name: 'm', version: 1, path: modelDir }],
+        inferenceConfig: JSON.parse(readFileSync(ic, 'utf8')),
+        port: 0,
+        limits: { scoringTimeoutMs: 1000 },
+        logFile,
+        logFileOnly: true,
+      }),
+    );
+    const s = await startServe(t, ['--spec', specFile]);
+    // fresh connections: a kept-alive one would die with the replica the watchdog kills
+    assert.equal((await postFresh(`${s.url}/score`, { x: 1 })).status, 200);
+    assert.equal((await postFresh(`${s.url}/score`, { spin: true })).status, 504);
+    assert.equal((await postFresh(`${s.url}/score`, { x: 2 })).status, 200);
+    assert.equal((await s.stop()).code, 0);
+    const logged = readFileSync(logFile, 'utf8');
+    assert.match(logged, /"msg":"request"/);
+    assert.match(logged, /blocked for \d+ ms, longer than scoringTimeoutMs/);
+    assert.doesNotMatch(s.stdout(), /"level":/, `stdout has no JSON line:\n${s.stdout()}`);
+    assert.match(s.stdout(), /Listening on/);
+  });
+
   test('when a worker exits in run() then the client gets an error and later requests succeed', async (t) => {
     const dir = tempDir(t);
     const { modelDir, ic } = nodeService(dir, 'sv-control.js');
