@@ -56,6 +56,23 @@ function metric(text: string, name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Writes `DIR/spec.json` serving the model folder `DIR/m` (nodeService's) with `script`; returns its path. */
+function writeSpec(dir: string, script: string, extra: Record<string, unknown> = {}) {
+  const modelDir = join(dir, 'm');
+  const spec = {
+    name: 'svc',
+    models: [{ name: 'm', version: 1, path: modelDir }],
+    inferenceConfig: { runtime: 'node', entryScript: join(ENTRY_SCRIPTS, script) },
+    host: '127.0.0.1',
+    port: 0,
+    replicas: 2,
+    limits: { scoringTimeoutMs: 5000 },
+    ...extra,
+  };
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+  return join(dir, 'spec.json');
+}
+
 describe('berth serve supervisor', { concurrency: 1 }, () => {
   test('when a worker of two is SIGKILLed under load then the other keeps serving and it is replaced', async (t) => {
     const dir = tempDir(t);
@@ -134,21 +151,14 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
 
   test("when the spec says logFileOnly then every JSON line, the stall watchdog's too, goes to the log file only", async (t) => {
     const dir = tempDir(t);
-    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    nodeService(dir, 'sv-control.js');
     const logFile = join(dir, 'service.log');
-    const specFile = join(dir, 'spec.json');
-    writeFileSync(
-      specFile,
-      JSON.stringify({
-        name: 'quiet',
-        models: [{ name: 'm', version: 1, path: modelDir }],
-        inferenceConfig: JSON.parse(readFileSync(ic, 'utf8')),
-        port: 0,
-        limits: { scoringTimeoutMs: 1000 },
-        logFile,
-        logFileOnly: true,
-      }),
-    );
+    const specFile = writeSpec(dir, 'sv-control.js', {
+      replicas: 1,
+      limits: { scoringTimeoutMs: 1000 },
+      logFile,
+      logFileOnly: true,
+    });
     const s = await startServe(t, ['--spec', specFile]);
     // fresh connections: a kept-alive one would die with the replica the watchdog kills
     assert.equal((await postFresh(`${s.url}/score`, { x: 1 })).status, 200);
@@ -388,22 +398,6 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
 });
 
 describe('berth serve rolling reload (SIGHUP)', { concurrency: 1 }, () => {
-  function writeSpec(dir: string, script: string, extra: Record<string, unknown> = {}) {
-    const modelDir = join(dir, 'm');
-    const spec = {
-      name: 'svc',
-      models: [{ name: 'm', version: 1, path: modelDir }],
-      inferenceConfig: { runtime: 'node', entryScript: join(ENTRY_SCRIPTS, script) },
-      host: '127.0.0.1',
-      port: 0,
-      replicas: 2,
-      limits: { scoringTimeoutMs: 5000 },
-      ...extra,
-    };
-    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-    return join(dir, 'spec.json');
-  }
-
   test('when the spec changes and SIGHUP arrives then the new model answers with no failed request', async (t) => {
     const dir = tempDir(t);
     nodeService(dir, 'sv-control.js');
