@@ -9,7 +9,11 @@
  *   4. cold start (spawn → first 200 on POST /score) for the MLP, with the anchors' tools/coldstart.js
  *   5. resident memory of one replica serving the MLP
  * Berth runs as `node bin/berth.js serve` (dist/ is built first when missing), logging to a file.
- * Env: BENCH_SECONDS (5), BENCH_RUNS (3), BENCH_CONNS ("16 64"), BENCH_COLD_RUNS (5),
+ * Every server gets BENCH_WARMUP seconds of load before its first counted run (and 2 s before each
+ * further connection count): on this machine both Berth's and the anchors' p99 stay 2-4x above their
+ * steady value for the first ~6-8 s of load (JIT tiering), so a short warm-up measures start-up, not
+ * serving. Runs are the anchors' own length (run-baselines.sh: 10 s, 3 runs).
+ * Env: BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_WARMUP (10), BENCH_CONNS ("16 64"), BENCH_COLD_RUNS (5),
  *      BERTH_ANCHORS (/work/shared/anchors), BENCH_ONLY (e.g. "1 2": sections to run).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -32,8 +36,9 @@ import { median, say } from './bench-stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ANCHORS = process.env.BERTH_ANCHORS ?? '/work/shared/anchors';
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 const CONNS = (process.env.BENCH_CONNS ?? '16 64').split(/\s+/).filter(Boolean).map(Number);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const ONLY = new Set((process.env.BENCH_ONLY ?? '1 2 3 4 5').split(/\s+/).filter(Boolean));
@@ -161,8 +166,9 @@ function runLoad(server: Server, bodyFile: string, conns: number, seconds: numbe
 /** Alternating runs over `sides` at each connection count; returns medians per side and conns. */
 function compare(sides: Server[], bodyFile: string, conns: number[]): Map<string, Map<number, Load>> {
   const results = new Map<string, Map<number, Load[]>>(sides.map((s) => [s.label, new Map()]));
-  for (const c of conns) {
-    for (const s of sides) runLoad(s, bodyFile, c, Math.min(2, SECONDS)); // warm-up, not counted
+  for (const [i, c] of conns.entries()) {
+    const warmup = i === 0 ? WARMUP : Math.min(2, WARMUP);
+    if (warmup > 0) for (const s of sides) runLoad(s, bodyFile, c, warmup); // not counted
     for (let r = 0; r < RUNS; r++) {
       for (const s of sides) {
         const load = runLoad(s, bodyFile, c, SECONDS);
@@ -282,7 +288,7 @@ async function main(): Promise<void> {
     }
   }
   say(
-    `node ${process.version}, ${SECONDS} s x ${RUNS} runs per cell (medians), alternating, wrk 1 thread, anchors ${ANCHORS}`,
+    `node ${process.version}, ${SECONDS} s x ${RUNS} runs per cell (medians), alternating, ${WARMUP} s warm-up per server, wrk 1 thread, anchors ${ANCHORS}`,
   );
   say(`load average before: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
