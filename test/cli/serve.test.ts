@@ -16,6 +16,7 @@ import {
   postJson,
   readState,
   startServe,
+  waitFor,
 } from '../serving/supervisor-harness.js';
 
 /** y = 0.5 + Σ x_i (i + 1) / 10 for x = 1..10 */
@@ -196,6 +197,70 @@ describe('berth serve', { concurrency: 1 }, () => {
       401,
     );
     await s2.stop();
+  });
+
+  test('when --keys-file holds the keys then they are accepted, and SIGHUP reads the edited file again', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const keysFile = join(dir, 'keys.json');
+    // what `berth service keys NAME --json` prints
+    writeFileSync(
+      keysFile,
+      JSON.stringify({ primaryKey: 'file-primary-key', secondaryKey: 'file-secondary-key' }),
+    );
+    const stateFile = join(dir, 'state.json');
+    const s = await startServe(t, [
+      ...['--model-dir', modelDir, '--ic', ic, '--port', '0'],
+      ...['--keys-file', keysFile, '--state-file', stateFile],
+    ]);
+    const status = async (key?: string) =>
+      (await postJson(`${s.url}/score`, {}, key ? { authorization: `Bearer ${key}` } : {})).status;
+    assert.equal(await status(), 401);
+    assert.equal(await status('file-primary-key'), 200);
+    assert.equal(await status('file-secondary-key'), 200);
+    assert.equal(await status('rotated-key-1'), 401);
+
+    writeFileSync(keysFile, '# rotated on purpose\nrotated-key-1\n\n');
+    s.child.kill('SIGHUP');
+    await waitFor(() => readState(stateFile)?.generation === 2, 'generation 2');
+    await waitFor(async () => (await status('rotated-key-1')) === 200, 'the rotated key accepted');
+    assert.equal(await status('file-primary-key'), 401);
+    assert.equal((await s.stop()).code, 0);
+  });
+
+  test('when BERTH_KEYS_FILE names a keys file then it is used; a missing or empty one is refused', async (t) => {
+    const dir = tempDir(t);
+    const { modelDir, ic } = nodeService(dir, 'sv-control.js');
+    const keysFile = join(dir, 'keys.txt');
+    writeFileSync(keysFile, 'env-file-key\n');
+    const args = ['--model-dir', modelDir, '--ic', ic, '--port', '0'];
+    const s = await startServe(t, args, { env: { BERTH_KEYS_FILE: keysFile } });
+    assert.equal((await postJson(`${s.url}/score`, {})).status, 401);
+    assert.equal(
+      (await postJson(`${s.url}/score`, {}, { authorization: 'Bearer env-file-key' })).status,
+      200,
+    );
+    await s.stop();
+
+    const missing = join(dir, 'no-such-keys.txt');
+    const r = await runCli(['--json', 'serve', ...args, '--keys-file', missing]);
+    assert.equal(r.code, 2);
+    const error = JSON.parse(r.stderr).error as { code: string; message: string };
+    assert.equal(error.code, 'PATH_NOT_FOUND');
+    assert.ok(error.message.includes(missing), error.message);
+
+    const empty = join(dir, 'empty-keys.txt');
+    writeFileSync(empty, '# nothing yet\n\n');
+    const e = await runCli(['--json', 'serve', ...args, '--keys-file', empty]);
+    assert.equal(e.code, 2);
+    assert.equal(JSON.parse(e.stderr).error.code, 'INVALID_ARGUMENT');
+    assert.match(JSON.parse(e.stderr).error.message, /holds no key/);
+
+    const notObject = join(dir, 'keys.json');
+    writeFileSync(notObject, '{"primaryKey": 42}');
+    const j = await runCli(['--json', 'serve', ...args, '--keys-file', notObject]);
+    assert.equal(j.code, 2);
+    assert.match(JSON.parse(j.stderr).error.message, /"primaryKey" must be a non-empty string/);
   });
 
   test('when --dc gives replicas and keys then they apply below the flags', async (t) => {

@@ -40,7 +40,13 @@ export function startServe(
   const argv = options.direct ? [SERVING_MAIN, ...args] : [BERTH_BIN, 'serve', ...args];
   const child = spawn(process.execPath, argv, {
     cwd: options.cwd,
-    env: { ...process.env, BERTH_WORKSPACE: undefined, BERTH_KEYS: undefined, ...options.env },
+    env: {
+      ...process.env,
+      BERTH_WORKSPACE: undefined,
+      BERTH_KEYS: undefined,
+      BERTH_KEYS_FILE: undefined,
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

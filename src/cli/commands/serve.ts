@@ -6,6 +6,7 @@ import { loadInferenceConfig, parseInferenceConfig } from '../../core/config/inf
 import { BerthError } from '../../core/errors.js';
 import { assertValidName } from '../../core/model-ref.js';
 import type { ServedModel, ServeSpec, ServingLimits } from '../../serving/serve-spec.js';
+import { readKeysFile } from '../keys-file.js';
 import type { GlobalOptions } from '../output.js';
 
 /** Flags of `berth serve` as commander hands them over. */
@@ -19,6 +20,7 @@ interface ServeFlags {
   host?: string;
   replicas?: number;
   key: string[];
+  keysFile?: string;
   tlsCert?: string;
   tlsKey?: string;
   logFile?: string;
@@ -55,6 +57,7 @@ const ENV = {
   host: 'BERTH_SERVE_HOST',
   replicas: 'BERTH_SERVE_REPLICAS',
   keys: 'BERTH_KEYS',
+  keysFile: 'BERTH_KEYS_FILE',
   tlsCert: 'BERTH_TLS_CERT',
   tlsKey: 'BERTH_TLS_KEY',
   logFile: 'BERTH_LOG_FILE',
@@ -123,8 +126,10 @@ async function modelsFromRegistry(refs: string[], globals: GlobalOptions, env: E
   }
 }
 
+/** Keys by precedence: --key, --keys-file, BERTH_KEYS, BERTH_KEYS_FILE, then the deployment config's. */
 function keysFrom(flags: ServeFlags, env: Env, dc: DeploymentConfig | undefined): string[] | undefined {
   if (flags.key.length > 0) return flags.key;
+  if (flags.keysFile !== undefined) return readKeysFile(resolve(flags.keysFile));
   const fromEnv = envText(env, ENV.keys);
   if (fromEnv !== undefined) {
     return fromEnv
@@ -132,6 +137,8 @@ function keysFrom(flags: ServeFlags, env: Env, dc: DeploymentConfig | undefined)
       .map((k) => k.trim())
       .filter((k) => k.length > 0);
   }
+  const fileFromEnv = envText(env, ENV.keysFile);
+  if (fileFromEnv !== undefined) return readKeysFile(resolve(fileFromEnv));
   if (!dc?.authEnabled) return undefined;
   const keys = [dc.keys?.primaryKey, dc.keys?.secondaryKey].filter((k): k is string => typeof k === 'string');
   if (keys.length === 0) {
@@ -256,6 +263,10 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--replicas <n>', 'worker processes sharing the port (default 1)', integer('--replicas', 1, 64))
     .option('--key <key>', 'accepted Bearer key (turns auth on); repeatable; or BERTH_KEYS=k1,k2', collect)
+    .option(
+      '--keys-file <file>',
+      'file of accepted keys: one per line, or the JSON of `berth service keys NAME --json`; or BERTH_KEYS_FILE',
+    )
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--log-file <file>', 'also append the JSON log lines to this file')
