@@ -1,5 +1,4 @@
-import cluster from 'node:cluster';
-import client from 'prom-client';
+import type client from 'prom-client';
 
 /** Live figures the metrics read at scrape time (nothing is updated per request for these). */
 export interface MetricsSources {
@@ -11,6 +10,9 @@ export interface MetricsSources {
 
 /** Histogram buckets of request latency, in seconds (1 ms .. 60 s). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (known before prom-client is loaded). */
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Per-route tallies, updated per request with plain arithmetic. */
 interface RouteTally {
@@ -27,6 +29,9 @@ interface MetricValue {
   labels: Record<string, string | number>;
   metricName?: string;
 }
+
+/** One metric as prom-client's `getMetricsAsJSON()` gives it (what the supervisor aggregates). */
+export type MetricJson = Awaited<ReturnType<client.Registry['getMetricsAsJSON']>>[number];
 
 /**
  * A metric that prom-client's Registry (and its cluster AggregatorRegistry) can expose: `get()`
@@ -50,28 +55,42 @@ interface ExposedMetric {
  * default process metrics (`process_resident_memory_bytes`, CPU, event loop lag, ...).
  *
  * The per-request path is a few additions on plain numbers; prom-client formats them at scrape
- * time. Inside a node:cluster worker, the registry is the one prom-client's AggregatorRegistry
- * collects from.
+ * time. prom-client itself (~40 ms of imports, a fifth of a replica's start) is loaded only when
+ * `startCollecting()` or the first scrape asks for the registry, so a replica's first answer does
+ * not wait for it; its default metrics (GC, event loop lag) count from then on.
  */
 export class ScoringMetrics {
-  readonly registry: client.Registry;
+  readonly contentType = PROMETHEUS_CONTENT_TYPE;
   private readonly tallies = new Map<string, RouteTally>();
-  private readonly errors: client.Counter<'route' | 'code'>;
+  /** `route code` → count of error answers */
+  private readonly errorTallies = new Map<string, { route: string; code: string; count: number }>();
+  private built: Promise<client.Registry> | undefined;
 
-  constructor(service: string, sources: MetricsSources) {
-    const registry = new client.Registry();
-    registry.setDefaultLabels({ service });
-    this.registry = registry;
+  constructor(
+    private readonly service: string,
+    private readonly sources: MetricsSources,
+  ) {}
+
+  /** Loads prom-client and builds the registry now (in the background) rather than at the first scrape. */
+  startCollecting(): void {
+    this.registry().catch(() => {});
+  }
+
+  /** The registry, built once (prom-client is imported on first use). */
+  registry(): Promise<client.Registry> {
+    this.built ??= import('prom-client').then(({ default: prom }) => this.build(prom));
+    return this.built;
+  }
+
+  private build(prom: typeof client): client.Registry {
+    const sources = this.sources;
+    const registry = new prom.Registry();
+    registry.setDefaultLabels({ service: this.service });
     const registers = [registry];
     registry.registerMetric(this.requestsMetric() as unknown as client.Metric<string>);
     registry.registerMetric(this.latencyMetric() as unknown as client.Metric<string>);
-    this.errors = new client.Counter({
-      name: 'berth_errors_total',
-      help: 'Error responses, by route and error code.',
-      labelNames: ['route', 'code'],
-      registers,
-    });
-    new client.Gauge({
+    registry.registerMetric(this.errorsMetric() as unknown as client.Metric<string>);
+    new prom.Gauge({
       name: 'berth_requests_in_flight',
       help: 'Requests being scored now (queued ones included).',
       registers,
@@ -79,7 +98,7 @@ export class ScoringMetrics {
         this.set(sources.inFlight());
       },
     });
-    new client.Gauge({
+    new prom.Gauge({
       name: 'berth_queue_depth',
       help: 'Requests waiting for a free slot (maxConcurrentRequestsPerContainer reached).',
       registers,
@@ -87,7 +106,7 @@ export class ScoringMetrics {
         this.set(sources.queued());
       },
     });
-    new client.Gauge({
+    new prom.Gauge({
       name: 'berth_replica_restarts',
       help: 'Replica processes replaced since the service started (set by the supervisor).',
       registers,
@@ -96,7 +115,7 @@ export class ScoringMetrics {
         this.set(sources.replicaRestarts?.() ?? 0);
       },
     });
-    new client.Gauge({
+    new prom.Gauge({
       name: 'berth_replicas_desired',
       help: 'Replica processes the service should run.',
       registers,
@@ -105,7 +124,7 @@ export class ScoringMetrics {
         this.set(sources.replicaCounts?.().desired ?? 1);
       },
     });
-    new client.Gauge({
+    new prom.Gauge({
       name: 'berth_replicas_ready',
       help: 'Replica processes that finished init and take traffic.',
       registers,
@@ -114,8 +133,8 @@ export class ScoringMetrics {
         this.set(sources.replicaCounts?.().ready ?? 1);
       },
     });
-    client.collectDefaultMetrics({ register: registry });
-    if (cluster.isWorker) client.AggregatorRegistry.setRegistries([registry]);
+    prom.collectDefaultMetrics({ register: registry });
+    return registry;
   }
 
   /** Counts one answered request; `seconds` is its latency. */
@@ -141,16 +160,46 @@ export class ScoringMetrics {
 
   /** Counts one error answer by its Berth error code. */
   error(route: string, code: string): void {
-    this.errors.inc({ route, code });
+    const key = `${route} ${code}`;
+    const tally = this.errorTallies.get(key);
+    if (tally === undefined) this.errorTallies.set(key, { route, code, count: 1 });
+    else tally.count++;
   }
 
   /** The Prometheus text exposition of this server's registry. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    return (await this.registry()).metrics();
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
+  /** This server's metrics as prom-client's JSON (the supervisor sums the replicas'). */
+  async json(): Promise<MetricJson[]> {
+    return (await this.registry()).getMetricsAsJSON();
+  }
+
+  private errorsMetric(): ExposedMetric {
+    const tallies = this.errorTallies;
+    const metric: ExposedMetric = {
+      name: 'berth_errors_total',
+      help: 'Error responses, by route and error code.',
+      type: 'counter',
+      aggregator: 'sum',
+      async get() {
+        const values: MetricValue[] = [];
+        for (const t of tallies.values())
+          values.push({ value: t.count, labels: { route: t.route, code: t.code } });
+        return {
+          name: metric.name,
+          help: metric.help,
+          type: metric.type,
+          values,
+          aggregator: metric.aggregator,
+        };
+      },
+      reset() {
+        tallies.clear();
+      },
+    };
+    return metric;
   }
 
   private requestsMetric(): ExposedMetric {

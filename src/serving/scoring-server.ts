@@ -63,7 +63,7 @@ export interface ScoringServer {
   drain(timeoutMs: number): Promise<void>;
   /** Scoring requests running or queued now. */
   inFlight(): number;
-  /** This server's metrics (its prom-client registry is `metrics.registry`). */
+  /** This server's metrics (`metrics.text()` is the `/metrics` text; prom-client loads on first use). */
   metrics: ScoringMetrics;
 }
 

@@ -13,8 +13,6 @@ import { writeServeState } from './state-file.js';
 import { defaultWorkerEntry, takePreforkedWorker, workerExecArgv } from './worker-launch.js';
 import {
   isWorkerMessage,
-  PROM_METRICS_REQUEST,
-  PROM_METRICS_RESPONSE,
   type PrimaryMessage,
   type WireError,
   type WorkerMessage,
@@ -346,9 +344,7 @@ export class Supervisor {
 
   private onMessage(replica: Replica, msg: unknown, handle?: unknown): void {
     if (!isWorkerMessage(msg)) return;
-    const m = msg as
-      | WorkerMessage
-      | { type: typeof PROM_METRICS_RESPONSE; requestId: number; metrics?: RegistryJson[] };
+    const m = msg as WorkerMessage;
     switch (m.type) {
       case 'hello':
         this.send(replica, {
@@ -381,10 +377,10 @@ export class Supervisor {
           this.send(replica, { type: 'metrics-result', id: m.id, text }),
         );
         return;
-      case PROM_METRICS_RESPONSE: {
-        const c = this.collections.get(m.requestId);
+      case 'metrics-json': {
+        const c = this.collections.get(m.id);
         if (!c) return;
-        if (m.metrics) c.results.push(...m.metrics);
+        if (Array.isArray(m.metrics)) c.results.push(m.metrics);
         c.waiting.delete(replica.worker.id);
         if (c.waiting.size === 0) c.finish();
         return;
@@ -773,7 +769,7 @@ export class Supervisor {
 
   // ---- metrics ----
 
-  /** Asks every serving worker's prom-client for its metrics and sums them (AggregatorRegistry). */
+  /** Asks every serving worker for its metrics and sums them (prom-client's AggregatorRegistry). */
   private collectMetrics(): Promise<string> {
     const targets = [...this.current.replicas].filter((r) => r.state === 'ready' && r.worker.isConnected());
     const id = ++this.metricsSeq;
@@ -792,7 +788,7 @@ export class Supervisor {
       };
       const timer = setTimeout(() => collection.finish(), METRICS_WAIT_MS);
       this.collections.set(id, collection);
-      for (const r of targets) r.worker.send({ type: PROM_METRICS_REQUEST, requestId: id });
+      for (const r of targets) this.send(r, { type: 'metrics-json-request', id });
       if (targets.length === 0) collection.finish();
     });
   }

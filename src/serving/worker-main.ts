@@ -1,11 +1,11 @@
 import cluster from 'node:cluster';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AggregatorRegistry } from 'prom-client';
 import { BerthError, toBerthError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { routeConsoleToLog } from './console-to-log.js';
 import { flushLogger } from './flush-logger.js';
+import type { MetricJson } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { createRuntime } from './runtimes/create-runtime.js';
 import { createScoringServer, type ScoringServer, type ScoringServerHooks } from './scoring-server.js';
@@ -23,6 +23,8 @@ import type { ClusterStatus, PrimaryMessage, WireError, WorkerMessage } from './
 
 /** How often a worker reports its utilization (the supervisor's autoscaler reads it). */
 const LOAD_REPORT_MS = 1_000;
+/** How long after ready a replica loads prom-client (unless a scrape asks sooner). */
+const METRICS_START_DELAY_MS = 1_000;
 /** Drain budget when the primary went away without saying goodbye. */
 const ORPHAN_DRAIN_MS = 2_000;
 
@@ -160,14 +162,14 @@ async function start(spec: ServeSpec, generation: number, replica: number): Prom
   // KEEP_ALIVE_IDLE_MS). TLS keeps node's (its sockets are not the ones handed over).
   if (!tls) server.server.keepAliveTimeout = 0;
   connections = new WorkerConnections(server.server, handBack, tls ? 0 : KEEP_ALIVE_IDLE_MS);
-  // Installs prom-client's answer to the primary's requests for this worker's metrics.
-  new AggregatorRegistry();
   reportLoad();
   server.setReady(status.ready);
   w.arm('serving', spec.limits.scoringTimeoutMs);
   phase = 'serving';
   log.info({ ms: Math.round(performance.now() - started), runtime: runtime!.name }, 'replica ready');
   send({ type: 'ready' });
+  // prom-client loads once the first requests had their answers, not before them (see ScoringMetrics).
+  setTimeout(() => server.metrics.startCollecting(), METRICS_START_DELAY_MS).unref();
 }
 
 /** Gives an idle connection back to the primary (graceful drain): it goes to the new generation. */
@@ -247,6 +249,13 @@ function onMessage(message: PrimaryMessage, handle: unknown): void {
     case 'drain':
       void drain(message.timeoutMs, message.graceful);
       return;
+    case 'metrics-json-request': {
+      const id = message.id;
+      const answer = (metrics: MetricJson[]) => send({ type: 'metrics-json', id, metrics });
+      if (!scoring) answer([]);
+      else scoring.metrics.json().then(answer, () => answer([]));
+      return;
+    }
     case 'metrics-result':
       metricsWaiters.get(message.id)?.(message.text);
       metricsWaiters.delete(message.id);

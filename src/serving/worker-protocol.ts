@@ -1,3 +1,4 @@
+import type { MetricJson } from './metrics.js';
 import type { ServeSpec } from './serve-spec.js';
 
 /**
@@ -26,7 +27,9 @@ export type PrimaryMessage =
    * client request races a close; else (shutdown) idle connections are closed at once.
    */
   | { type: 'drain'; timeoutMs: number; graceful: boolean }
-  | { type: 'metrics-result'; id: number; text: string };
+  | { type: 'metrics-result'; id: number; text: string }
+  /** The worker answers `metrics-json` with its own metrics (the primary sums every replica's). */
+  | { type: 'metrics-json-request'; id: number };
 
 /** An error as it crosses the IPC channel. */
 export interface WireError {
@@ -50,11 +53,9 @@ export type WorkerMessage =
   /** A graceful drain began: no new requests are taken and idle connections went back to the primary. */
   | { type: 'draining' }
   /** An idle client connection (the message's handle) given back for another worker (graceful drain). */
-  | { type: 'conn-back' };
-
-/** prom-client's own cluster messages: the primary asks, the worker's prom-client answers. */
-export const PROM_METRICS_REQUEST = 'prom-client:getMetricsReq';
-export const PROM_METRICS_RESPONSE = 'prom-client:getMetricsRes';
+  | { type: 'conn-back' }
+  /** This worker's metrics (prom-client's JSON) for `metrics-json-request` `id`. */
+  | { type: 'metrics-json'; id: number; metrics: MetricJson[] };
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return (

@@ -390,9 +390,20 @@ describe('berth serve supervisor', { concurrency: 1 }, () => {
         'berth_requests_total\\{route="/score",status="200"[^}]*\\}',
       ) ?? 0;
     for (let i = 0; i < 10; i++) assert.equal((await postJson(`${s.url}/score`, { i })).status, 200);
+    for (let i = 0; i < 4; i++) {
+      const bad = await fetch(`${s.url}/score`, {
+        method: 'POST',
+        body: '{"cut',
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(bad.status, 400);
+    }
     const text = await (await fetch(`${s.url}/metrics`)).text();
     assert.equal(metric(text, 'berth_requests_total\\{route="/score",status="200"[^}]*\\}'), before + 10);
+    assert.equal(metric(text, 'berth_errors_total\\{route="/score",code="BAD_REQUEST"[^}]*\\}'), 4);
     assert.equal(metric(text, 'berth_replicas_desired'), 2);
+    // prom-client's default metrics, from both replicas (summed)
+    assert.ok((metric(text, 'process_resident_memory_bytes[^ ]*') ?? 0) > 0, text.slice(0, 500));
     assert.equal((await s.stop()).code, 0);
   });
 });
