@@ -178,67 +178,43 @@ export class ScoringMetrics {
 
   private errorsMetric(): ExposedMetric {
     const tallies = this.errorTallies;
-    const metric: ExposedMetric = {
-      name: 'berth_errors_total',
-      help: 'Error responses, by route and error code.',
-      type: 'counter',
-      aggregator: 'sum',
-      async get() {
-        const values: MetricValue[] = [];
-        for (const t of tallies.values())
-          values.push({ value: t.count, labels: { route: t.route, code: t.code } });
-        return {
-          name: metric.name,
-          help: metric.help,
-          type: metric.type,
-          values,
-          aggregator: metric.aggregator,
-        };
-      },
-      reset() {
-        tallies.clear();
-      },
-    };
-    return metric;
+    return exposedMetric(
+      'berth_errors_total',
+      'Error responses, by route and error code.',
+      'counter',
+      () => [...tallies.values()].map((t) => ({ value: t.count, labels: { route: t.route, code: t.code } })),
+      () => tallies.clear(),
+    );
   }
 
   private requestsMetric(): ExposedMetric {
     const tallies = this.tallies;
-    const metric: ExposedMetric = {
-      name: 'berth_requests_total',
-      help: 'Requests answered, by route and HTTP status.',
-      type: 'counter',
-      aggregator: 'sum',
-      async get() {
+    return exposedMetric(
+      'berth_requests_total',
+      'Requests answered, by route and HTTP status.',
+      'counter',
+      () => {
         const values: MetricValue[] = [];
         for (const t of tallies.values()) {
           for (const [status, value] of t.byStatus)
             values.push({ value, labels: { route: t.route, status: String(status) } });
         }
-        return {
-          name: metric.name,
-          help: metric.help,
-          type: metric.type,
-          values,
-          aggregator: metric.aggregator,
-        };
+        return values;
       },
-      reset() {
+      () => {
         for (const t of tallies.values()) t.byStatus.clear();
       },
-    };
-    return metric;
+    );
   }
 
   private latencyMetric(): ExposedMetric {
     const tallies = this.tallies;
     const name = 'berth_request_duration_seconds';
-    const metric: ExposedMetric = {
+    return exposedMetric(
       name,
-      help: 'Time from request to response, by route.',
-      type: 'histogram',
-      aggregator: 'sum',
-      async get() {
+      'Time from request to response, by route.',
+      'histogram',
+      () => {
         const values: MetricValue[] = [];
         for (const t of tallies.values()) {
           let acc = 0;
@@ -258,16 +234,33 @@ export class ScoringMetrics {
           values.push({ value: t.sum, labels: { route: t.route }, metricName: `${name}_sum` });
           values.push({ value: t.count, labels: { route: t.route }, metricName: `${name}_count` });
         }
-        return { name, help: metric.help, type: metric.type, values, aggregator: metric.aggregator };
+        return values;
       },
-      reset() {
+      () => {
         for (const t of tallies.values()) {
           t.buckets.fill(0);
           t.sum = 0;
           t.count = 0;
         }
       },
-    };
-    return metric;
+    );
   }
+}
+
+/** A metric computed from Berth's own tallies at scrape time, in the shape prom-client's registry takes. */
+function exposedMetric(
+  name: string,
+  help: string,
+  type: ExposedMetric['type'],
+  values: () => MetricValue[],
+  reset: () => void,
+): ExposedMetric {
+  return {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: async () => ({ name, help, type, values: values(), aggregator: 'sum' }),
+    reset,
+  };
 }
