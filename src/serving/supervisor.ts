@@ -2,11 +2,11 @@ import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import type { AggregatorRegistry } from 'prom-client';
 import { isErrorCode } from '../core/error-catalogue.js';
 import { BerthError, toBerthError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ConnectionRouter } from './connection-router.js';
+import type { MetricJson } from './metrics.js';
 import { setProcessPriority } from './process-priority.js';
 import type { ServeSpec, ServeState } from './serve-spec.js';
 import { writeServeState } from './state-file.js';
@@ -69,12 +69,10 @@ interface Generation {
   replaceTimer?: NodeJS.Timeout;
 }
 
-/** One worker registry's metrics as `getMetricsAsJSON()` gives them. */
-type RegistryJson = Parameters<typeof AggregatorRegistry.aggregate>[0][number];
-
 interface MetricsCollection {
   waiting: Set<number>;
-  results: RegistryJson[];
+  /** one `metrics-json` answer per replica */
+  results: MetricJson[][];
   finish(): void;
 }
 

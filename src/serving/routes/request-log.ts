@@ -2,7 +2,7 @@ import { type Logger, pino } from 'pino';
 import { type ByteDestination, byteDestinationsOf } from '../../core/logger.js';
 
 /** One request's log line: request id, method, route, status and duration. */
-export interface RequestLogEntry {
+interface RequestLogEntry {
   reqId: string;
   /** An HTTP method as node's parser accepted it (token characters only: written without escaping). */
   method: string | undefined;
